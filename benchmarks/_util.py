@@ -1,0 +1,55 @@
+"""Shared helpers for benchmark scripts: timing and Markdown tables.
+
+Every ``bench_*.py`` module defines ``run(quick: bool = False) -> str`` that returns a
+Markdown section (``## title``, the reference it compares against, a table with a ratio
+column). ``run_all.py`` collects the sections into BENCHMARKS.md. Times are medians of
+repeated runs measured in the same process as the reference, so ratios stay meaningful on
+shared, noisy machines.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+
+def time_fn(fn: Callable[[], object], *, warmup: int = 3, repeat: int = 20) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeat`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def interleaved(
+    fns: dict[str, Callable[[], object]], *, warmup: int = 3, repeat: int = 20
+) -> dict[str, float]:
+    """Median seconds per function, calling them in turn so machine noise hits all alike."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Render a GitHub-flavoured Markdown table; floats get 4 significant digits."""
+
+    def cell(x: object) -> str:
+        if isinstance(x, float):
+            return f"{x:.4g}"
+        return str(x)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""Run every ``benchmarks/bench_*.py`` and write BENCHMARKS.md.
+
+Usage::
+
+    python benchmarks/run_all.py --out BENCHMARKS.md          # everything (make bench)
+    python benchmarks/run_all.py --only optim --quick          # one module, fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine_description() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
+        f"- machine: {cpu}, {os.cpu_count()} logical cores, {platform.system()} "
+        f"{platform.release()}\n"
+        f"- python {platform.python_version()}, torch {torch.__version__}, "
+        f"torch threads {torch.get_num_threads()}"
+    )
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(HERE))
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="BENCHMARKS.md", help="Markdown file to write")
+    parser.add_argument("--only", action="append", default=[], help="bench_NAME to run")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke run)")
+    args = parser.parse_args(argv)
+
+    paths = sorted(HERE.glob("bench_*.py"))
+    if args.only:
+        wanted = {f"bench_{n.removeprefix('bench_')}" for n in args.only}
+        unknown = wanted - {p.stem for p in paths}
+        if unknown:
+            valid = ", ".join(p.stem.removeprefix("bench_") for p in paths)
+            parser.error(f"unknown benchmark {sorted(unknown)}; valid: {valid}")
+        paths = [p for p in paths if p.stem in wanted]
+
+    command = "python benchmarks/run_all.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    sections = [
+        "# danlu benchmarks\n",
+        "Written by `make bench`. Every ratio compares danlu with the named reference "
+        "measured in the same run on the same machine; absolute times drift on shared "
+        "machines, ratios much less.\n",
+        machine_description(),
+        f"- command: `{command.strip()}`\n",
+    ]
+    for path in paths:
+        print(f"[bench] {path.stem} ...", flush=True)
+        t0 = time.perf_counter()
+        section = load(path).run(quick=args.quick)
+        print(f"[bench] {path.stem} done in {time.perf_counter() - t0:.1f}s", flush=True)
+        sections.append(section.rstrip() + "\n")
+    Path(args.out).write_text("\n".join(sections), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
