@@ -1,1 +1,1 @@
-"""danlu.tasks."""
+"""Task tools built on the library (each is a ``danlu`` subcommand)."""

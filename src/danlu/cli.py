@@ -1,0 +1,158 @@
+"""The ``danlu`` command line.
+
+Subcommands are declared in one table (:data:`COMMANDS`): each names its config
+dataclass (flags are generated from it, 1:1) and the function that runs it. Errors the
+user can fix print one line and exit with status 2; only internal errors show tracebacks.
+Heavy imports (torch) happen inside the handlers, so ``danlu --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from danlu import __version__
+from danlu.config import add_arguments, build_config, config_to_dict
+from danlu.errors import TrainingDiverged, UsageError
+from danlu.tasks.demo_config import DemoConfig
+from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (status 2) and defaults shown in ``--help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def unknown_arguments(self, extra: Sequence[str]) -> NoReturn:
+        flags = [s for a in self._actions for s in a.option_strings]
+        parts = []
+        for arg in extra:
+            close = difflib.get_close_matches(arg.split("=")[0], flags, n=3, cutoff=0.6)
+            parts.append(f"{arg} (did you mean {' or '.join(close)}?)" if close else arg)
+        self.error(f"unrecognized arguments: {' '.join(parts)}; see {self.prog} --help")
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+def _is_main_process() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _announce(cfg: Any, quiet: bool) -> None:
+    if not quiet and _is_main_process():
+        print("config: " + json.dumps(config_to_dict(cfg), ensure_ascii=False), file=sys.stderr)
+
+
+def _tabular_train(cfg: TabularTrainConfig) -> int:
+    from danlu.tasks.tabular.train import describe, train_tabular
+
+    _announce(cfg, cfg.train.quiet)
+    metrics = train_tabular(cfg)
+    if _is_main_process():
+        print(f"{describe(metrics)}  (run folder: {cfg.out})")
+    return 0
+
+
+def _tabular_predict(cfg: TabularPredictConfig) -> int:
+    from danlu.tasks.tabular.predict import predict_tabular
+
+    result = predict_tabular(cfg)
+    if len(result) > 1:  # the file had the target column: show how well we did
+        shown = " ".join(f"{k} {v:.5g}" for k, v in result.items() if k != "rows")
+        print(f"{result['rows']} rows: {shown}", file=sys.stderr)
+    return 0
+
+
+def _demo(cfg: DemoConfig) -> int:
+    from danlu.tasks.demo import run_demo
+
+    run_demo(cfg)
+    return 0
+
+
+@dataclass(frozen=True)
+class Command:
+    path: tuple[str, ...]  # e.g. ("tabular", "train")
+    config: type
+    run: Callable[[Any], int]
+    help: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(("demo",), DemoConfig, _demo, "train every task on the data shipped with danlu"),
+    Command(("tabular", "train"), TabularTrainConfig, _tabular_train,
+            "train a regression/classification MLP on a CSV table"),  # fmt: skip
+    Command(("tabular", "predict"), TabularPredictConfig, _tabular_predict,
+            "predict a CSV table with a trained run folder"),  # fmt: skip
+)
+
+_GROUP_HELP = {"tabular": "tabular regression and classification"}
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="danlu",
+        description="danlu (丹炉): deep-learning notes as tested PyTorch tools.",
+        epilog="Run 'danlu COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"danlu {__version__}")
+    top = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    groups: dict[str, Any] = {}
+    for cmd in COMMANDS:
+        if len(cmd.path) == 1:
+            sub = top.add_parser(cmd.path[0], help=cmd.help, description=cmd.help)
+        else:
+            group, name = cmd.path
+            if group not in groups:
+                gp = top.add_parser(group, help=_GROUP_HELP.get(group, group))
+                groups[group] = gp.add_subparsers(
+                    dest="subcommand", metavar="SUBCOMMAND", parser_class=Parser
+                )
+                gp.set_defaults(_parser=gp)
+            sub = groups[group].add_parser(name, help=cmd.help, description=cmd.help)
+        add_arguments(sub, cmd.config)
+        sub.set_defaults(_command=cmd, _parser=sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``danlu`` console script; returns the exit status."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    sub: Parser = getattr(args, "_parser", parser)
+    if extra:
+        sub.unknown_arguments(extra)
+    command: Command | None = getattr(args, "_command", None)
+    if command is None:
+        sub.print_help(sys.stderr)
+        return 2
+    try:
+        cfg = build_config(command.config, args)
+        return command.run(cfg)
+    except UsageError as exc:
+        print(f"danlu {' '.join(command.path)}: error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as exc:
+        print(f"danlu {' '.join(command.path)}: training stopped: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

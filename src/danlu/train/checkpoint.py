@@ -1,0 +1,123 @@
+"""Crash-safe files: atomic writes, resumable checkpoints, safetensors weights.
+
+A checkpoint is one file ``checkpoints/step-00000123.pt`` holding only tensors and plain
+containers (model and optimizer state, scheduler state, RNG states, step and data-order
+position). It is written to a temporary file in the same folder, flushed, fsync'ed and
+renamed over the final name, then the folder is fsync'ed: a crash at any moment leaves
+either the previous checkpoints or the complete new one, never half a file. Loading uses
+``torch.load(weights_only=True)``, which refuses to unpickle arbitrary objects.
+
+Final weights go to ``model.safetensors`` (no code runs on load).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+from safetensors.torch import load_file, save
+
+__all__ = [
+    "atomic_write",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_checkpoint",
+    "load_safetensors",
+    "save_checkpoint",
+    "save_safetensors",
+    "write_json",
+]
+
+_NAME = re.compile(r"^step-(\d{8,})\.pt$")
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write ``path`` via ``write(fileobj)`` on a temp file, fsync, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Atomically write ``obj`` as pretty UTF-8 JSON."""
+    data = (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+    return atomic_write(path, lambda fh: fh.write(data))
+
+
+def save_safetensors(
+    path: str | Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
+) -> Path:
+    """Atomically write tensors (made contiguous, moved to CPU) to a safetensors file."""
+    # clone: safetensors refuses tensors that share storage (tied weights, views)
+    flat = {k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
+    blob = save(flat, metadata=dict(metadata) if metadata else None)
+    return atomic_write(path, lambda fh: fh.write(blob))
+
+
+def load_safetensors(path: str | Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """Read a safetensors file into a dict of tensors."""
+    return load_file(str(path), device=str(device))
+
+
+def checkpoint_path(folder: str | Path, step: int) -> Path:
+    return Path(folder) / f"step-{step:08d}.pt"
+
+
+def save_checkpoint(folder: str | Path, step: int, state: Mapping[str, Any], keep: int = 2) -> Path:
+    """Atomically write ``state`` as the checkpoint of ``step``; keep the ``keep`` newest."""
+    buffer = io.BytesIO()
+    torch.save(dict(state), buffer)
+    path = atomic_write(checkpoint_path(folder, step), lambda fh: fh.write(buffer.getbuffer()))
+    for old in list_checkpoints(folder)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """Complete checkpoints in ``folder``, oldest first (temp files are ignored)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if _NAME.match(p.name)]
+    return sorted(found, key=lambda p: int(_NAME.match(p.name).group(1)))  # type: ignore[union-attr]
+
+
+def latest_checkpoint(folder: str | Path) -> Path | None:
+    """The newest complete checkpoint, or ``None``."""
+    found = list_checkpoints(folder)
+    return found[-1] if found else None
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint without unpickling arbitrary objects."""
+    return torch.load(path, map_location=map_location, weights_only=True)

@@ -1,0 +1,71 @@
+"""The training options every task shares (``--epochs``, ``--lr``, ``--device``, ...).
+
+Tasks embed :class:`TrainConfig` in their own config with ``option(embed=True)`` so the
+flags appear unprefixed. This module imports no torch, so ``danlu --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from danlu.config import option
+from danlu.errors import UsageError
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Options of the training engine; see ``danlu tabular train --help``."""
+
+    epochs: int = option(20, help="passes over the training data")
+    max_steps: int = option(0, help="stop after this many optimizer steps (0: no limit)")
+    batch_size: int = option(32, help="global batch size (split across torchrun processes)")
+    lr: float = option(1e-3, help="peak learning rate")
+    optimizer: str = option("adamw", help="optimizer name, e.g. sgd, adam, adamw")
+    momentum: float = option(0.9, help="momentum for sgd/rmsprop")
+    weight_decay: float = option(0.0, help="weight decay (decoupled for adamw, L2 otherwise)")
+    schedule: str = option("constant", help="learning-rate schedule name, e.g. constant, cosine")
+    warmup: int = option(0, help="linear warm-up steps before the schedule")
+    grad_clip: float = option(0.0, help="clip the global gradient norm to this (0: off)")
+    seed: int = option(0, help="seed for python, numpy, torch and the data order")
+    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to train")
+    amp: bool = option(False, help="bf16 autocast (CUDA only)")
+    eval_every: int = option(0, help="evaluate every N steps (0: at the end of each epoch)")
+    early_stop_metric: str = option(
+        "", help="metric watched for early stopping and best-model selection, e.g. val_loss"
+    )
+    early_stop_mode: Literal["auto", "min", "max"] = option(
+        "auto", help="whether the metric should go down or up (auto: from its name)"
+    )
+    patience: int = option(0, help="evaluations without improvement before stopping (0: off)")
+    checkpoint_every: int = option(0, help="write a resumable checkpoint every N steps (0: off)")
+    keep_checkpoints: int = option(2, help="how many recent checkpoints to keep")
+    resume: bool = option(False, help="continue from the last checkpoint in --out")
+    log_every: int = option(10, help="log the training loss every N steps")
+    quiet: bool = option(False, help="no progress bar and no per-epoch lines")
+
+    def __post_init__(self) -> None:
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "log_every": self.log_every}
+        for name, value in positive.items():
+            if value < 1:
+                raise UsageError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        non_negative = {
+            "max_steps": self.max_steps,
+            "warmup": self.warmup,
+            "eval_every": self.eval_every,
+            "patience": self.patience,
+            "checkpoint_every": self.checkpoint_every,
+            "grad_clip": self.grad_clip,
+            "weight_decay": self.weight_decay,
+        }
+        for name, value in non_negative.items():
+            if value < 0:
+                raise UsageError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        if not self.lr > 0:
+            raise UsageError(f"--lr must be > 0, got {self.lr}")
+        if self.keep_checkpoints < 1:
+            raise UsageError(f"--keep-checkpoints must be >= 1, got {self.keep_checkpoints}")
+        if self.patience and not self.early_stop_metric:
+            raise UsageError("--patience needs --early-stop-metric (e.g. val_loss)")

@@ -1,0 +1,154 @@
+"""The files every run writes: ``metrics.jsonl``, ``metrics.json`` and ``curves.png``.
+
+``metrics.jsonl`` holds one JSON object per log event, appended and flushed as it happens::
+
+    {"event": "train", "step": 10, "epoch": 0, "loss": 0.53, "lr": 0.001, "elapsed": 0.4}
+    {"event": "eval", "step": 50, "epoch": 0, "val_loss": 0.41, "val_mse": 0.41, ...}
+
+``metrics.json`` is the final summary that scripts read. ``curves.png`` plots the training
+loss and every evaluation metric against the step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from danlu.train.checkpoint import atomic_write, write_json
+
+__all__ = ["RunLog", "plot_curves", "plot_runs", "read_events"]
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe numbers: NaN/inf become strings rather than invalid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def read_events(path: str | Path) -> list[dict[str, Any]]:
+    """Parse ``metrics.jsonl``; a torn last line (crash mid-write) is ignored."""
+    events = []
+    p = Path(path)
+    if not p.exists():
+        return events
+    for line in p.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return events
+
+
+class RunLog:
+    """Appends events to ``metrics.jsonl`` and writes the summary files of a run folder.
+
+    Args:
+        out: the run folder.
+        enabled: False on non-zero ranks under torchrun (only rank 0 writes).
+        resume_step: when resuming, events after this step (written before the crash,
+            after the checkpoint) are dropped so the log matches an uninterrupted run.
+    """
+
+    def __init__(self, out: str | Path, enabled: bool = True, resume_step: int | None = None):
+        self.out = Path(out)
+        self.enabled = enabled
+        self.path = self.out / "metrics.jsonl"
+        self.events: list[dict[str, Any]] = []
+        self._t0 = time.perf_counter()
+        if not enabled:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        if resume_step is not None:
+            self.events = [e for e in read_events(self.path) if e.get("step", 0) <= resume_step]
+            kept = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in self.events)
+            atomic_write(self.path, lambda fh: fh.write(kept.encode()))
+        else:
+            self.path.write_text("", encoding="utf-8")
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+
+    def log(self, event: str, step: int, **values: Any) -> dict[str, Any]:
+        """Record one event (``train``, ``eval``, ``checkpoint``, ...) at ``step``."""
+        record = {"event": event, "step": step}
+        record.update({k: _clean(v) for k, v in values.items()})
+        record["elapsed"] = round(time.perf_counter() - self._t0, 4)
+        if self.enabled:
+            self.events.append(record)
+            self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._fh.flush()
+        return record
+
+    def write_summary(self, metrics: dict[str, Any]) -> None:
+        """Write ``metrics.json`` (final metrics) and ``curves.png``."""
+        if not self.enabled:
+            return
+        write_json(self.out / "metrics.json", {k: _clean(v) for k, v in metrics.items()})
+        plot_curves(self.events, self.out / "curves.png")
+
+    def close(self) -> None:
+        if self.enabled and not self._fh.closed:
+            self._fh.close()
+
+
+def plot_curves(events: list[dict[str, Any]], path: str | Path, title: str | None = None) -> None:
+    """Training loss and each evaluation metric against the step, one panel each."""
+    plot_runs({"": events}, path, title)
+
+
+def _series(events: list[dict[str, Any]]) -> dict[str, tuple[list[int], list[float]]]:
+    series: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+    for e in events:
+        kind = e.get("event")
+        if kind not in ("train", "eval"):
+            continue
+        for key, value in e.items():
+            if key in ("event", "step", "epoch", "elapsed", "lr", "samples_per_s"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            name = "train_loss" if (kind == "train" and key == "loss") else key
+            xs, ys = series[name]
+            xs.append(e["step"])
+            ys.append(float(value))
+    return series
+
+
+def plot_runs(
+    runs: dict[str, list[dict[str, Any]]], path: str | Path, title: str | None = None
+) -> None:
+    """Like :func:`plot_curves` for several runs (e.g. the folds of a cross-validation):
+    one panel per metric, one line per run, labelled by the dict key."""
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, safe in threads
+
+    per_run = {label: _series(events) for label, events in runs.items()}
+    names = sorted({n for s in per_run.values() for n in s}, key=lambda n: (n != "train_loss", n))
+    n = max(1, len(names))
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        all_y: list[float] = []
+        for label, series in per_run.items():
+            if name not in series:
+                continue
+            xs, ys = series[name]
+            all_y += ys
+            ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, markersize=3, label=label or None)
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if "loss" in name and all_y and min(all_y) > 0 and max(all_y) / min(all_y) > 50:
+            ax.set_yscale("log")
+        if len(runs) > 1 and i == 0:
+            ax.legend(fontsize="small")
+    if not names:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.text(0.5, 0.5, "no metrics logged", ha="center", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=110)

@@ -1,0 +1,297 @@
+"""The training loop, spelled out: forward, loss, backward, clip, step, schedule, log.
+
+:class:`Trainer` owns the bookkeeping around that loop (devices, torchrun, checkpoints,
+early stopping, logging) so that :meth:`Trainer.fit` reads top to bottom like the loop in
+the notes. Tasks give it three things:
+
+- ``loss_fn(model, batch) -> loss``: the *mean* loss over the batch (a tensor to minimise);
+- ``data`` with ``len(data)`` and ``data.get(indices, device) -> batch``
+  (:class:`danlu.data.TensorData` for in-memory tensors);
+- ``evaluate(model) -> {"val_loss": ..., ...}`` (optional), run in eval mode under no_grad.
+
+Example:
+    >>> trainer = Trainer(model, loss_fn, TensorData(x, y), TrainConfig(epochs=3), out="run")
+    >>> metrics = trainer.fit()          # writes run/metrics.json, model.safetensors, ...
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from danlu.data.sampler import EpochBatches, shard
+from danlu.errors import TrainingDiverged, UsageError
+from danlu.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    save_safetensors,
+)
+from danlu.train.config import TrainConfig
+from danlu.train.device import autocast, check_amp, resolve_device
+from danlu.train.distributed import DistInfo, all_reduce_mean, setup_distributed
+from danlu.train.early_stopping import EarlyStopping
+from danlu.train.optimizers import build_optimizer, build_scheduler
+from danlu.train.run_log import RunLog
+from danlu.train.seed import rng_state, seed_everything, set_rng_state
+
+__all__ = ["Batchable", "Trainer", "TrainState", "check_finite_weights"]
+
+
+class Batchable(Protocol):
+    def __len__(self) -> int: ...
+    def get(self, indices: np.ndarray, device: torch.device | str = "cpu") -> Any: ...
+
+
+@dataclass
+class TrainState:
+    """Where the loop is: optimizer steps taken, epoch, next batch index in that epoch."""
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+
+
+def check_finite_weights(model: nn.Module) -> None:
+    """Raise :class:`TrainingDiverged` if any parameter or buffer holds NaN or inf."""
+    for name, t in model.state_dict().items():
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise TrainingDiverged(f"weight {name!r} holds NaN/inf values; refusing to save it")
+
+
+class Trainer:
+    """Runs the training loop of one model on one dataset; see the module docstring.
+
+    Args:
+        model: the module to train (moved to the chosen device).
+        loss_fn: ``loss_fn(model, batch)`` returns the mean loss of the batch.
+        data: training data, see :class:`Batchable`.
+        config: engine options (epochs, lr, device, checkpoints, ...).
+        out: run folder; gets ``metrics.jsonl``, ``metrics.json``, ``curves.png``,
+            ``model.safetensors`` and ``checkpoints/``.
+        evaluate: ``evaluate(model) -> dict`` of validation metrics, or None.
+        optimizer: a ready optimizer; by default built from ``config``.
+        model_metadata: string metadata stored in ``model.safetensors``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+        data: Batchable,
+        config: TrainConfig,
+        out: str | Path,
+        evaluate: Callable[[nn.Module], Mapping[str, float]] | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+        model_metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.out = Path(out)
+        self.loss_fn = loss_fn
+        self.data = data
+        self.evaluate_fn = evaluate
+        self.metadata = dict(model_metadata or {})
+
+        self.device = resolve_device(config.device)
+        self.dist: DistInfo = setup_distributed(self.device.type)
+        if self.dist.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+        check_amp(config.amp, self.device)
+        if self.dist.enabled and config.batch_size < self.dist.world_size:
+            raise UsageError(
+                f"--batch-size {config.batch_size} is smaller than the {self.dist.world_size} "
+                "torchrun processes; use a global batch of at least one example per process"
+            )
+
+        self.model = model.to(self.device)
+        self.ddp_model: nn.Module = self.model
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+        self.batches = EpochBatches(len(data), config.batch_size, seed=config.seed)
+        steps = config.epochs * len(self.batches)
+        self.total_steps = min(steps, config.max_steps) if config.max_steps else steps
+        self.optimizer = optimizer or build_optimizer(self.model, config)
+        self.scheduler = build_scheduler(self.optimizer, config, self.total_steps)
+        self.early = (
+            EarlyStopping(config.early_stop_metric, config.early_stop_mode, config.patience)
+            if config.early_stop_metric
+            else None
+        )
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.history: list[dict[str, Any]] = []  # every evaluation, in order
+        self.state = TrainState()
+        self.ckpt_dir = self.out / "checkpoints"
+        self.last_checkpoint: Path | None = None
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self) -> dict[str, Any]:
+        """Train, evaluate, checkpoint; write the run files and return the final metrics."""
+        cfg, state = self.config, self.state
+        resumed = self._maybe_resume()
+        self.log = RunLog(self.out, self.dist.is_main, state.step if resumed else None)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=state.step,
+            disable=cfg.quiet or not self.dist.is_main or not sys.stderr.isatty(),
+            unit="step",
+            dynamic_ncols=True,
+        )
+        t_start, seen, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
+        stop = state.step >= self.total_steps
+        while not stop and state.epoch < cfg.epochs:
+            self.ddp_model.train()
+            for indices in self.batches.epoch(state.epoch, start=state.batch):
+                local = shard(indices, self.dist.rank, self.dist.world_size)
+                batch = self.data.get(local, self.device)
+                with autocast(self.device, cfg.amp):
+                    loss = self.loss_fn(self.ddp_model, batch)  # mean over the local batch
+                self._check_loss(loss)
+                # DDP averages gradients over processes; weighting each local mean by its
+                # share of the global batch makes that average the global-batch mean.
+                weight = len(local) * self.dist.world_size / len(indices)
+                self.optimizer.zero_grad(set_to_none=True)
+                (loss * weight).backward()
+                if cfg.grad_clip > 0:
+                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                self.optimizer.step()
+                self.scheduler.step()
+                state.step += 1
+                state.batch += 1
+                seen += len(indices)
+                loss_sum += float(loss.detach()) * weight / self.dist.world_size
+                loss_count += 1
+
+                if state.step % cfg.log_every == 0 or state.step == self.total_steps:
+                    mean = all_reduce_mean(torch.tensor(loss_sum / loss_count), self.dist).item()
+                    rate = seen / max(time.perf_counter() - t_start, 1e-9)
+                    self.log.log(
+                        "train", state.step, epoch=state.epoch, loss=mean,
+                        lr=self.optimizer.param_groups[0]["lr"], samples_per_s=round(rate, 1),
+                    )  # fmt: skip
+                    bar.set_postfix(loss=f"{mean:.4g}", samples_s=f"{rate:.0f}")
+                    loss_sum, loss_count = 0.0, 0
+                bar.update(1)
+                if cfg.eval_every and state.step % cfg.eval_every == 0:
+                    stop = self._evaluate()
+                if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
+                    self._save_checkpoint()
+                if stop or state.step >= self.total_steps:
+                    stop = True
+                    break
+            if state.batch >= len(self.batches):  # the epoch ran to its end
+                state.epoch += 1
+                state.batch = 0
+                if not cfg.eval_every:
+                    stop = self._evaluate() or stop
+        if not self.history or self.history[-1]["step"] != state.step:
+            self._evaluate()  # the final weights always get an evaluation
+        bar.close()
+        return self._finish(time.perf_counter() - t_start)
+
+    # ------------------------------------------------------------------ helpers
+    def _check_loss(self, loss: torch.Tensor) -> None:
+        if loss.dim() != 0:
+            raise ValueError(f"loss_fn must return a scalar mean loss, got shape {tuple(loss.shape)}")
+        if not torch.isfinite(loss.detach()).item():
+            where = self.last_checkpoint or latest_checkpoint(self.ckpt_dir)
+            hint = f"last good checkpoint: {where}" if where else "no checkpoint was written"
+            raise TrainingDiverged(
+                f"loss became {loss.item()} at step {self.state.step + 1} "
+                f"(epoch {self.state.epoch}); {hint}. Try a lower --lr or --grad-clip"
+            )
+
+    def _evaluate(self) -> bool:
+        """Run ``evaluate``, log it, track the best; return True when it is time to stop."""
+        if self.evaluate_fn is None:
+            return False
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device, self.config.amp):
+            metrics = {k: float(v) for k, v in self.evaluate_fn(self.model).items()}
+        self.model.train()
+        record = {"step": self.state.step, "epoch": self.state.epoch, **metrics}
+        self.history.append(record)
+        self.log.log("eval", self.state.step, epoch=self.state.epoch, **metrics)
+        if not self.config.quiet and self.dist.is_main and not sys.stderr.isatty():
+            shown = " ".join(f"{k} {v:.5g}" for k, v in metrics.items())
+            print(f"step {self.state.step} epoch {self.state.epoch}: {shown}", file=sys.stderr)
+        if self.early is None:
+            return False
+        if self.early.update(metrics, self.state.step):
+            self.best_weights = copy.deepcopy(self.model.state_dict())
+        return self.early.should_stop
+
+    def _checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "format": "danlu-checkpoint-1",
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": rng_state(),
+            "train_state": {"step": self.state.step, "epoch": self.state.epoch, "batch": self.state.batch},
+            "early_stopping": self.early.state_dict() if self.early else None,
+            "best_weights": self.best_weights,
+            "history": self.history,
+        }
+
+    def _save_checkpoint(self) -> None:
+        if self.dist.is_main:
+            check_finite_weights(self.model)
+            path = save_checkpoint(
+                self.ckpt_dir, self.state.step, self._checkpoint_state(), self.config.keep_checkpoints
+            )
+            self.last_checkpoint = path
+            self.log.log("checkpoint", self.state.step, path=str(path.relative_to(self.out)))
+
+    def _maybe_resume(self) -> bool:
+        if not self.config.resume:
+            return False
+        path = latest_checkpoint(self.ckpt_dir)
+        if path is None:
+            raise UsageError(
+                f"--resume: no checkpoint in {self.ckpt_dir}; run once with --checkpoint-every N"
+            )
+        ckpt = load_checkpoint(path, map_location=self.device)
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.state = TrainState(**ckpt["train_state"])
+        if self.early is not None and ckpt["early_stopping"] is not None:
+            self.early.load_state_dict(ckpt["early_stopping"])
+        self.best_weights = ckpt["best_weights"]
+        self.history = list(ckpt["history"])
+        set_rng_state({k: (v.cpu() if torch.is_tensor(v) else v) for k, v in ckpt["rng"].items()})
+        self.last_checkpoint = path
+        return True
+
+    def _finish(self, seconds: float) -> dict[str, Any]:
+        final: dict[str, Any] = {}
+        if self.early is not None and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)  # keep the best evaluated weights
+            best = next(h for h in self.history if h["step"] == self.early.best_step)
+            final.update({k: v for k, v in best.items() if k not in ("step", "epoch")})
+            final["best_step"] = self.early.best_step
+            final["stopped_early"] = self.early.should_stop
+        elif self.history:
+            final.update({k: v for k, v in self.history[-1].items() if k not in ("step", "epoch")})
+        train_events = [e for e in self.log.events if e["event"] == "train"]
+        if train_events:
+            final["train_loss"] = train_events[-1]["loss"]
+        final.update(steps=self.state.step, epochs=self.state.epoch, train_seconds=round(seconds, 3))
+        if self.dist.is_main:
+            check_finite_weights(self.model)
+            save_safetensors(self.out / "model.safetensors", self.model.state_dict(), self.metadata)
+            self.log.write_summary(final)
+        self.log.close()
+        return final
