@@ -31,6 +31,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("allow_abbrev", False)  # --epoch must not silently mean --epochs
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -54,7 +55,7 @@ def _is_main_process() -> bool:
 
 def _announce(cfg: Any, quiet: bool) -> None:
     if not quiet and _is_main_process():
-        print("config: " + json.dumps(config_to_dict(cfg), ensure_ascii=False), file=sys.stderr)
+        print("config: " + json.dumps(config_to_dict(cfg), ensure_ascii=False), flush=True)
 
 
 def _tabular_train(cfg: TabularTrainConfig) -> int:
@@ -94,10 +95,18 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command(("demo",), DemoConfig, _demo, "train every task on the data shipped with danlu"),
-    Command(("tabular", "train"), TabularTrainConfig, _tabular_train,
-            "train a regression/classification MLP on a CSV table"),  # fmt: skip
-    Command(("tabular", "predict"), TabularPredictConfig, _tabular_predict,
-            "predict a CSV table with a trained run folder"),  # fmt: skip
+    Command(
+        ("tabular", "train"),
+        TabularTrainConfig,
+        _tabular_train,
+        "train a regression/classification MLP on a CSV table",
+    ),
+    Command(
+        ("tabular", "predict"),
+        TabularPredictConfig,
+        _tabular_predict,
+        "predict a CSV table with a trained run folder",
+    ),
 )
 
 _GROUP_HELP = {"tabular": "tabular regression and classification"}

@@ -7,7 +7,7 @@ status 2, with no traceback. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["UsageError", "DataError", "TrainingDiverged"]
+__all__ = ["DataError", "TrainingDiverged", "UsageError"]
 
 
 class UsageError(Exception):

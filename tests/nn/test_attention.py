@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from danlu.errors import UsageError
 from danlu.functional.attention import (
     additive_attention,
     causal_mask,
@@ -50,6 +51,7 @@ CASES = {
     "self_causal": ({}, (6, None), ("causal",)),
     "self_padding_causal": ({}, (6, None), ("padding", "causal")),
     "cross_padding": ({}, (4, 7), ("padding",)),
+    "cross_separate_value": ({}, (4, -7), ("padding",)),
     "cross_attn_mask_3d": ({}, (4, 7), ("attn3d",)),
     "cross_causal": ({}, (4, 7), ("causal", "attn2d")),
     "bottleneck_key_size": ({"key_size": 8}, (6, None), ("padding", "causal")),
@@ -73,10 +75,15 @@ def _masks(kinds, b: int, t_q: int, t_k: int) -> dict:
 
 
 def _qkv(t_q: int, t_k: int | None, d: int = 12):
+    """Self-attention (t_k None), one memory for keys and values (t_k > 0), or separate key
+    and value tensors (t_k < 0, length -t_k)."""
     query = _x(2, t_q, d, seed=2)
     if t_k is None:
         return (query,), [query]
-    memory = _x(2, t_k, d, seed=3)
+    memory = _x(2, abs(t_k), d, seed=3)
+    if t_k < 0:
+        value = _x(2, -t_k, d, seed=4)
+        return (query, memory, value), [query, memory, value]
     return (query, memory, memory), [query, memory]
 
 
@@ -86,13 +93,15 @@ def test_fast_path_equals_reference_path(case: str) -> None:
     fast, ref = _mha(**kwargs, impl="torch"), _mha(**kwargs, impl="reference")
     ref.load_state_dict(fast.state_dict())
     args, inputs = _qkv(t_q, t_k)
-    masks = _masks(kinds, 2, t_q, t_k or t_q)
+    masks = _masks(kinds, 2, t_q, abs(t_k or t_q))
     _assert_same_outputs_and_grads(
         fast, ref, lambda m: m(*args, **masks), lambda m: m(*args, **masks), inputs
     )
 
 
-@pytest.mark.parametrize("case", ["self", "self_padding_causal", "cross_padding", "cross_causal"])
+@pytest.mark.parametrize(
+    "case", ["self", "self_padding_causal", "cross_padding", "cross_causal", "cross_separate_value"]
+)
 @pytest.mark.parametrize("impl", ["torch", "reference"])
 def test_equals_torch_multihead_attention_with_copied_weights(case: str, impl: str) -> None:
     kwargs, (t_q, t_k), kinds = CASES[case]
@@ -100,11 +109,11 @@ def test_equals_torch_multihead_attention_with_copied_weights(case: str, impl: s
     theirs = nn.MultiheadAttention(12, 3, batch_first=True, dtype=D)
     theirs.load_state_dict(ours.state_dict())  # same names and packed layout
     args, inputs = _qkv(t_q, t_k)
-    masks = _masks(kinds, 2, t_q, t_k or t_q)
+    masks = _masks(kinds, 2, t_q, abs(t_k or t_q))
     # PyTorch's boolean masks mean True = ignore: invert ours, and spell causal as a mask.
     attn = masks.get("attn_mask")
     if masks.get("causal"):
-        tri = causal_mask(t_q, t_k or t_q)
+        tri = causal_mask(t_q, abs(t_k or t_q))
         attn = tri if attn is None else attn & tri
     torch_kw = {"need_weights": False}
     if attn is not None:
@@ -198,7 +207,7 @@ def test_invalid_arguments_raise_with_value_and_fix() -> None:
     with pytest.raises(ValueError, match=r"d_model=10 is not divisible by heads=3.*key_size"):
         MultiHeadAttention(10, 3)
     MultiHeadAttention(10, 3, key_size=4, head_size=4)  # explicit sizes are fine
-    with pytest.raises(ValueError, match=r"impl must be 'torch' or 'reference', got 'flash'"):
+    with pytest.raises(UsageError, match=r"unknown impl 'flash'; valid: torch, reference"):
         MultiHeadAttention(12, 3, impl="flash")  # type: ignore[arg-type]
     mha = MultiHeadAttention(12, 3)
     x = torch.randn(2, 5, 12)
@@ -208,6 +217,10 @@ def test_invalid_arguments_raise_with_value_and_fix() -> None:
         mha(x, key_padding_mask=torch.ones(5, 2, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"attn_mask must have shape"):
         mha(x, attn_mask=torch.ones(4, 5, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"expected query \(B, T_q, 12\).*got query \(5, 12\)"):
+        mha(torch.randn(5, 12))
+    with pytest.raises(ValueError, match=r"key \(2, 4, 12\), value \(2, 3, 12\)"):
+        mha(x, torch.randn(2, 4, 12), torch.randn(2, 3, 12))
 
 
 def test_additive_attention_module_uses_its_weights() -> None:

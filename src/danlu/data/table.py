@@ -18,7 +18,7 @@ import numpy as np
 
 from danlu.errors import DataError, UsageError
 
-__all__ = ["Table", "read_csv"]
+__all__ = ["Table", "first_non_utf8_line", "read_csv"]
 
 
 @dataclass
@@ -111,6 +111,17 @@ def _unique(header: list[str]) -> list[str]:
     return out
 
 
+def first_non_utf8_line(path: str | Path) -> int | None:
+    """1-based number of the first line that is not valid UTF-8 (None if all are)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
 def read_csv(path: str | Path, *, delimiter: str = ",") -> Table:
     """Read a CSV file with a header row; blank lines are skipped.
 
@@ -143,7 +154,7 @@ def read_csv(path: str | Path, *, delimiter: str = ",") -> Table:
                 lines.append(line)
         except UnicodeDecodeError as exc:
             raise DataError(
-                str(p), reader.line_num + 1, f"not UTF-8 text ({exc.reason}); save it as UTF-8"
+                str(p), first_non_utf8_line(p), f"not UTF-8 text ({exc.reason}); save it as UTF-8"
             ) from None
         except csv.Error as exc:
             raise DataError(str(p), reader.line_num, f"malformed CSV: {exc}") from None

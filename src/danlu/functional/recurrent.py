@@ -57,6 +57,7 @@ __all__ = [
     "jordan_cell",
     "lstm_cell",
     "scan",
+    "valid_step_mask",
 ]
 
 State: TypeAlias = Tensor | tuple[Tensor, ...]
@@ -233,3 +234,51 @@ def scan(
     if reverse:
         outputs.reverse()
     return torch.stack(outputs), state  # (T, B, H)
+
+
+def valid_step_mask(
+    lengths: Tensor | None,
+    mask: Tensor | None,
+    steps: int,
+    batch: int,
+    *,
+    batch_first: bool,
+    device: torch.device,
+) -> Tensor | None:
+    """The (T, B) bool mask of valid steps, from ``lengths`` (B,) or a right-padding ``mask``.
+
+    ``mask`` has the layout of the input: (B, T) if ``batch_first`` else (T, B). It must be
+    true on a prefix of each sequence. Every length must be in [1, T]. Returns None when
+    neither is given.
+    """
+    if lengths is not None and mask is not None:
+        raise ValueError("pass lengths or mask, not both; they say the same thing")
+    if lengths is not None:
+        lengths = torch.as_tensor(lengths).to(device=device, dtype=torch.long)
+        if lengths.shape != (batch,):
+            raise ValueError(
+                f"lengths must have shape (batch,) = ({batch},), got {tuple(lengths.shape)}"
+            )
+        if bool((lengths < 1).any() | (lengths > steps).any()):
+            raise ValueError(
+                f"every length must be in [1, {steps}] (the padded length), got "
+                f"{lengths.tolist()}; drop empty sequences from the batch"
+            )
+        return torch.arange(steps, device=device).unsqueeze(1) < lengths.unsqueeze(0)
+    if mask is None:
+        return None
+    valid = (mask.T if batch_first else mask).to(device=device, dtype=torch.bool)  # (T, B)
+    if valid.shape != (steps, batch):
+        layout = "(B, T)" if batch_first else "(T, B)"
+        raise ValueError(
+            f"mask must have the input's layout {layout} = "
+            f"{(batch, steps) if batch_first else (steps, batch)}, got {tuple(mask.shape)}"
+        )
+    lengths = valid.sum(0)
+    prefix = torch.arange(steps, device=device).unsqueeze(1) < lengths.unsqueeze(0)
+    if not bool(torch.equal(prefix, valid)) or bool((lengths < 1).any()):
+        raise ValueError(
+            "mask must be true on a non-empty prefix of each sequence (right padding); "
+            "move the padding to the end of each sequence"
+        )
+    return valid

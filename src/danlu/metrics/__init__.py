@@ -1,6 +1,11 @@
 """Evaluation metrics."""
 
-from danlu.metrics.classification import accuracy, classification_metrics, confusion_matrix, macro_f1
+from danlu.metrics.classification import (
+    accuracy,
+    classification_metrics,
+    confusion_matrix,
+    macro_f1,
+)
 from danlu.metrics.regression import mae, mse, r2, regression_metrics, rmse
 
 __all__ = [

@@ -1,1 +1,59 @@
-"""danlu.nn."""
+"""Modules built from :mod:`danlu.functional`, each with a fast path where PyTorch has one."""
+
+from danlu.nn.activations import ACTIVATIONS, activation_names, create_activation
+from danlu.nn.attention import AdditiveAttention, DotProductAttention, MultiHeadAttention
+from danlu.nn.cnn import create_model, model_names
+from danlu.nn.dropout import Dropout
+from danlu.nn.impl import IMPLS, check_impl
+from danlu.nn.init import INIT_SCHEMES, init_scheme_names, init_weights
+from danlu.nn.inspect import Inspector
+from danlu.nn.local_attention import LocalSelfAttention, sliding_window_attention
+from danlu.nn.mlp import MLP
+from danlu.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from danlu.nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
+from danlu.nn.recurrent import GRU, LSTM, RNN, Jordan
+from danlu.nn.spatial_transformer import SpatialTransformer
+from danlu.nn.transformer import (
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from danlu.nn.whitening import PCAWhitening, ZCAWhitening
+
+__all__ = [
+    "ACTIVATIONS",
+    "GRU",
+    "IMPLS",
+    "INIT_SCHEMES",
+    "LSTM",
+    "MLP",
+    "RNN",
+    "AdditiveAttention",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "DotProductAttention",
+    "Dropout",
+    "Inspector",
+    "Jordan",
+    "LayerNorm",
+    "LearnedPositionalEncoding",
+    "LocalSelfAttention",
+    "MultiHeadAttention",
+    "PCAWhitening",
+    "SinusoidalPositionalEncoding",
+    "SpatialTransformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "ZCAWhitening",
+    "activation_names",
+    "check_impl",
+    "create_activation",
+    "create_model",
+    "init_scheme_names",
+    "init_weights",
+    "model_names",
+    "sliding_window_attention",
+]

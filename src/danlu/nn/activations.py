@@ -50,7 +50,5 @@ def create_activation(name: str) -> nn.Module:
     try:
         factory = ACTIVATIONS[name]
     except KeyError:
-        raise UsageError(
-            f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}"
-        ) from None
+        raise UsageError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}") from None
     return factory()

@@ -21,12 +21,12 @@ from torch import Tensor, nn
 from danlu.functional.attention import (
     additive_attention,
     causal_mask,
-    dot_product_attention,
     masked_softmax,
     scaled_dot_product_attention,
     scaled_dot_scores,
     weighted_sum,
 )
+from danlu.nn.impl import check_impl
 
 __all__ = ["AdditiveAttention", "DotProductAttention", "MultiHeadAttention"]
 
@@ -97,10 +97,11 @@ class DotProductAttention(nn.Module):
         causal: bool = False,
     ) -> tuple[Tensor, Tensor]:
         """Shapes as in :func:`danlu.functional.attention.scaled_dot_product_attention`."""
-        if not self.scaled:
-            return dot_product_attention(query, key, value, mask, causal=causal)
         p = self.dropout if self.training else 0.0
-        return scaled_dot_product_attention(query, key, value, mask, causal=causal, dropout_p=p)
+        scale = None if self.scaled else 1.0  # None: 1/√d
+        return scaled_dot_product_attention(
+            query, key, value, mask, causal=causal, dropout_p=p, scale=scale
+        )
 
 
 class MultiHeadAttention(nn.Module):
@@ -113,8 +114,9 @@ class MultiHeadAttention(nn.Module):
         A_i = softmax(Q_i K_iᵀ / √d_k + mask)                    (T_q × T_k)
         head_i = A_i V_i,   output = [head_1, ..., head_h] W_o    (W_o: h·d_v × d)
 
-    ``key_size`` (``d_k``) defaults to ``d / h``. Each ``A_i`` has rank at most ``d_k``, so
-    small heads cannot express every attention pattern (the *low-rank bottleneck*);
+    ``key_size`` (``d_k``) defaults to ``d / h``. The logits ``Q_i K_iᵀ`` (``T_q × T_k``)
+    have rank at most ``d_k``, so small heads cannot express every attention pattern when
+    ``d_k < T`` (the *low-rank bottleneck*);
     ``key_size > d / h`` lifts the bound without changing ``d`` or ``h``. ``head_size``
     (``d_v``) also defaults to ``d / h``.
 
@@ -177,8 +179,7 @@ class MultiHeadAttention(nn.Module):
                 raise ValueError(f"{name} must be >= 1, got {size}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if impl not in ("torch", "reference"):
-            raise ValueError(f"impl must be 'torch' or 'reference', got {impl!r}")
+        check_impl(impl)
         self.d_model, self.heads = d_model, heads
         self.key_size = key_size if key_size is not None else d_model // heads
         self.head_size = head_size if head_size is not None else d_model // heads
@@ -186,7 +187,11 @@ class MultiHeadAttention(nn.Module):
         qk, v = heads * self.key_size, heads * self.head_size
         # Packed like nn.MultiheadAttention: rows [W_q (qk); W_k (qk); W_v (v)], each (·, d).
         self.in_proj_weight = nn.Parameter(torch.empty(2 * qk + v, d_model))
-        self.in_proj_bias = nn.Parameter(torch.empty(2 * qk + v)) if bias else None
+        self.in_proj_bias: nn.Parameter | None
+        if bias:
+            self.in_proj_bias = nn.Parameter(torch.empty(2 * qk + v))
+        else:
+            self.register_parameter("in_proj_bias", None)
         self.out_proj = nn.Linear(v, d_model, bias=bias)
         if talking_heads:
             self.pre_softmax_mix = nn.Parameter(torch.eye(heads))  # P_l (h, h)
@@ -210,33 +215,37 @@ class MultiHeadAttention(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Input projections split into heads: ``(B, h, T_q, d_k), (B, h, T_k, d_k),
         (B, h, T_k, d_v)``."""
+        key = query if key is None else key
+        value = key if value is None else value
+        self._check_inputs(query, key, value)
         qk = self.heads * self.key_size
         sizes = [qk, qk, self.heads * self.head_size]
         w, b = self.in_proj_weight, self.in_proj_bias
-        if (key is None or key is query) and (value is None or value is query):
-            # Self-attention: one matmul for q, k and v.
+        if key is query and value is query:  # self-attention: one matmul for q, k and v
             q, k, v = F.linear(query, w, b).split(sizes, dim=-1)  # (B, T, ·) each
+        elif value is key:  # attention to one memory: one matmul for k and v
+            q = F.linear(query, w[:qk], None if b is None else b[:qk])
+            k, v = F.linear(key, w[qk:], None if b is None else b[qk:]).split(sizes[1:], -1)
         else:
-            key = query if key is None else key
-            value = key if value is None else value
             ws = w.split(sizes)
             bs = b.split(sizes) if b is not None else (None, None, None)
-            q = F.linear(query, ws[0], bs[0])
-            if value is key:  # cross-attention on one memory: one matmul for k and v
-                k, v = F.linear(key, w[qk:], None if b is None else b[qk:]).split(sizes[1:], -1)
-            else:
-                k, v = F.linear(key, ws[1], bs[1]), F.linear(value, ws[2], bs[2])
-        if q.dim() != 3 or k.size(0) != q.size(0) or k.size(1) != v.size(1):
-            raise ValueError(
-                f"expected query (B, T_q, d), key and value (B, T_k, d) with d={self.d_model}; "
-                f"got query {tuple(query.shape)}, key {tuple(k.shape[:2])}, "
-                f"value {tuple(v.shape[:2])}"
+            q, k, v = (
+                F.linear(x, wi, bi) for x, wi, bi in zip((query, key, value), ws, bs, strict=True)
             )
         # (B, T, h·s) -> (B, h, T, s)
         q = q.unflatten(-1, (self.heads, self.key_size)).transpose(1, 2)  # (B, h, T_q, d_k)
         k = k.unflatten(-1, (self.heads, self.key_size)).transpose(1, 2)  # (B, h, T_k, d_k)
         v = v.unflatten(-1, (self.heads, self.head_size)).transpose(1, 2)  # (B, h, T_k, d_v)
         return q, k, v
+
+    def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        d = self.d_model
+        ok = all(x.dim() == 3 and x.size(-1) == d for x in (query, key, value))
+        if not ok or key.shape[:2] != value.shape[:2] or key.size(0) != query.size(0):
+            raise ValueError(
+                f"expected query (B, T_q, {d}) and key, value (B, T_k, {d}) (batch first); got "
+                f"query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+            )
 
     def _merge_heads(self, context: Tensor) -> Tensor:
         """``(B, h, T_q, d_v)`` -> output projection -> ``(B, T_q, d)``."""

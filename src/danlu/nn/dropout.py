@@ -6,6 +6,7 @@ calls ``F.dropout``; ``impl="reference"`` calls :func:`danlu.functional.dropout.
 The random masks of the two paths differ; the tests check each against the definition.
 
 Example:
+    >>> import torch
     >>> drop = Dropout(0.1)
     >>> _ = drop.eval()
     >>> x = torch.randn(4)
@@ -15,13 +16,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from danlu.errors import UsageError
 from danlu.functional.dropout import check_dropout_p, dropout
+from danlu.nn.impl import Impl, check_impl
 
 __all__ = ["Dropout"]
 
@@ -34,12 +33,10 @@ class Dropout(nn.Module):
         impl: "torch" (``F.dropout``) or "reference" (the definition).
     """
 
-    def __init__(self, p: float = 0.5, *, impl: Literal["torch", "reference"] = "torch") -> None:
+    def __init__(self, p: float = 0.5, *, impl: Impl = "torch") -> None:
         super().__init__()
         self.p = check_dropout_p(p)
-        if impl not in ("torch", "reference"):
-            raise UsageError(f"unknown impl {impl!r}; valid: torch, reference")
-        self.impl = impl
+        self.impl = check_impl(impl)
 
     def forward(self, x: Tensor) -> Tensor:
         if self.impl == "torch":

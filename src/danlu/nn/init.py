@@ -74,9 +74,7 @@ def _gate_blocks(module: nn.Module, name: str, weight: Tensor) -> list[Tensor]:
     return [weight]
 
 
-def init_weights(
-    module: M, scheme: str, *, generator: torch.Generator | None = None
-) -> M:
+def init_weights(module: M, scheme: str, *, generator: torch.Generator | None = None) -> M:
     """Initialize every weight matrix of ``module`` with ``scheme`` and zero every bias.
 
     Args:

@@ -75,7 +75,9 @@ class Inspector:
         margin: an output counts as saturated when σ < margin or σ > 1 - margin
             (tanh: |tanh| > 1 - margin), in (0, 0.5).
 
-    Use as a context manager, or call :meth:`attach` and :meth:`detach`.
+    Use as a context manager, or call :meth:`attach` and :meth:`detach`. Records accumulate
+    until :meth:`clear`; on long runs record every few steps (``every=50``) or clear after
+    logging a :meth:`summary`.
     """
 
     def __init__(
@@ -220,8 +222,9 @@ class Inspector:
     def grad_norms(self, step: int | None = None) -> dict[str, float]:
         """Gradient norm of each weight matrix at one step (default: the last recorded).
 
-        Parameters used several times in one step (shared or recurrent weights) get the
-        norm of their total gradient.
+        A weight used several times in one forward pass (shared or recurrent weights) gets
+        the norm of its total gradient; with several backward passes in one step (gradient
+        accumulation) the per-pass norms are combined as sqrt(Σ‖g_k‖²).
         """
         records = self.gradients()
         step = max((r.step for r in records), default=-1) if step is None else step

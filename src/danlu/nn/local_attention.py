@@ -24,13 +24,13 @@ from danlu.nn.attention import Impl, MultiHeadAttention
 __all__ = ["LocalSelfAttention", "sliding_window_attention"]
 
 
-def _windows(x: Tensor, n_blocks: int, causal: bool) -> Tensor:
-    """``(..., nb, b, s)`` -> ``(..., nb, c·b, s)``: each block with its previous (and next)
-    block, ``c = 2`` causal or 3; missing neighbours are zeros (masked later)."""
-    pad = (0, 0, 0, 0, 1, 0 if causal else 1)  # pad the block dim (-3) before [and after]
-    x = F.pad(x, pad)  # (..., nb + c - 1, b, s)
-    parts = [x[..., i : i + n_blocks, :, :] for i in range(2 if causal else 3)]
-    return torch.cat(parts, dim=-2)  # (..., nb, c·b, s)
+def _windows(x: Tensor, b: int, causal: bool) -> Tensor:
+    """Key windows along dim 2: ``(B, h, nb·b, ...)`` -> ``(B, h, nb, ..., c·b)``, window ``n``
+    covering positions ``(n-1)·b .. (n+1)·b + b - 1`` (``c = 3``; ``c = 2`` causal stops at the
+    block's end). Positions outside the sequence are zeros (masked later). A strided view."""
+    after = 0 if causal else b
+    pad = [0, 0] * (x.dim() - 3) + [b, after]  # pad dim 2: one block before [and after]
+    return F.pad(x, pad).unfold(2, (2 if causal else 3) * b, b)
 
 
 def sliding_window_attention(
@@ -74,34 +74,45 @@ def sliding_window_attention(
             "expected query and key (B, h, T, d_k) and value (B, h, T, d_v) of one length; got "
             f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
         )
-    b, t = max(window, 1), query.size(2)  # block size, length
-    nb = math.ceil(t / b)
+    bsz, t = query.size(0), query.size(2)
+    b = max(window, 1)  # block size
+    nb = math.ceil(t / b)  # number of blocks
     pad = nb * b - t
 
-    def blocks(x: Tensor) -> Tensor:  # (B, h, T, s) -> (B, h, nb, b, s)
-        return F.pad(x, (0, 0, 0, pad)).unflatten(2, (nb, b))
+    c = 2 if causal else 3  # blocks per key window
 
-    q = blocks(query)  # (B, h, nb, b, d_k)
-    k = _windows(blocks(key), nb, causal)  # (B, h, nb, c·b, d_k)
-    v = _windows(blocks(value), nb, causal)  # (B, h, nb, c·b, d_v)
+    def blocks(x: Tensor) -> Tensor:  # (B, h, T, s) -> (B·nb, h, b, s)
+        x = F.pad(x, (0, 0, 0, pad)).unflatten(2, (nb, b))  # (B, h, nb, b, s)
+        return x.transpose(1, 2).flatten(0, 1)
 
-    # Band mask in block coordinates: query i = n·b + r, key j = (n - 1)·b + c.
-    n = torch.arange(nb, device=query.device)[:, None, None]
-    i = n * b + torch.arange(b, device=query.device)[None, :, None]  # (nb, b, 1)
-    j = (n - 1) * b + torch.arange(k.size(-2), device=query.device)[None, None, :]  # (nb,1,cb)
-    offset = i - j  # (nb, b, c·b)
-    mask = (offset.abs() <= window) & (j >= 0) & (j < t)
-    if causal:
-        mask = mask & (offset >= 0)
-    if key_padding_mask is not None:
-        if key_padding_mask.dtype != torch.bool or key_padding_mask.shape != (query.size(0), t):
-            raise ValueError(
-                f"key_padding_mask must be bool of shape (B, T) = {(query.size(0), t)}, got "
-                f"{key_padding_mask.dtype} {tuple(key_padding_mask.shape)}"
-            )
-        keys = _windows(blocks(key_padding_mask[:, None, :, None]), nb, causal)  # (B,1,nb,cb,1)
-        mask = mask & keys.squeeze(-1)[:, :, :, None, :]  # (B, 1, nb, b, c·b)
+    def windows(x: Tensor) -> Tensor:  # (B, h, T, s) -> (B·nb, h, c·b, s)
+        x = _windows(F.pad(x, (0, 0, 0, pad)), b, causal)  # (B, h, nb, s, c·b)
+        return x.permute(0, 2, 1, 4, 3).flatten(0, 1)
+
+    # Blocks become batch entries, so the fused kernel sees ordinary 4-D attention.
+    q = blocks(query)  # (B·nb, h, b, d_k)
+    k = windows(key)  # (B·nb, h, c·b, d_k)
+    v = windows(value)  # (B·nb, h, c·b, d_v)
+
+    # Within a block, query r and window column col are at distance i - j = r + b - col.
+    r = torch.arange(b, device=query.device)[:, None]
+    col = torch.arange(c * b, device=query.device)[None, :]
+    offset = r + b - col  # (b, c·b)
+    band = (offset.abs() <= window) & (offset >= 0) if causal else offset.abs() <= window
+    # Which window columns are real keys (inside the sequence and not padding).
+    if key_padding_mask is None:
+        real = torch.ones(bsz, t, dtype=torch.bool, device=query.device)
+    elif key_padding_mask.dtype != torch.bool or key_padding_mask.shape != (bsz, t):
+        raise ValueError(
+            f"key_padding_mask must be bool of shape (B, T) = {(bsz, t)}, got "
+            f"{key_padding_mask.dtype} {tuple(key_padding_mask.shape)}"
+        )
+    else:
+        real = key_padding_mask
+    real = _windows(F.pad(real, (0, pad))[:, None], b, causal)[:, 0]  # (B, nb, c·b)
+    mask = (band & real[:, :, None, :]).flatten(0, 1)[:, None]  # (B·nb, 1, b, c·b)
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+    out = out.unflatten(0, (bsz, nb)).transpose(1, 2)  # (B, h, nb, b, d_v)
     return out.flatten(2, 3)[:, :, :t]  # (B, h, T, d_v)
 
 

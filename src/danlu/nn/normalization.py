@@ -16,24 +16,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from danlu.errors import UsageError
 from danlu.functional.normalization import batch_norm, layer_norm
+from danlu.nn.impl import Impl, check_impl
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
-
-Impl = Literal["torch", "reference"]
-
-
-def _check_impl(impl: str) -> Impl:
-    if impl not in ("torch", "reference"):
-        raise UsageError(f"unknown impl {impl!r}; valid: torch, reference")
-    return impl  # type: ignore[return-value]
 
 
 class _BatchNorm(nn.Module):
@@ -59,7 +51,9 @@ class _BatchNorm(nn.Module):
     ) -> None:
         super().__init__()
         if not (isinstance(num_features, int) and num_features > 0):
-            raise ValueError(f"num_features (channels C) must be a positive int, got {num_features!r}")  # fmt: skip
+            raise ValueError(
+                f"num_features (channels C) must be a positive int, got {num_features!r}"
+            )
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}; the usual value is 1e-5")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
@@ -69,7 +63,7 @@ class _BatchNorm(nn.Module):
             )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.impl = _check_impl(impl)
+        self.impl = check_impl(impl)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.ones(num_features, **kw)) if affine else None  # γ
         self.bias = nn.Parameter(torch.zeros(num_features, **kw)) if affine else None  # β
@@ -188,7 +182,7 @@ class LayerNorm(nn.Module):
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}; the usual value is 1e-5")
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.impl = _check_impl(impl)
+        self.impl = check_impl(impl)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         affine, with_bias = elementwise_affine, elementwise_affine and bias
         self.weight = nn.Parameter(torch.ones(self.normalized_shape, **kw)) if affine else None

@@ -48,69 +48,16 @@ from danlu.functional.recurrent import (
     jordan_cell,
     lstm_cell,
     scan,
+    valid_step_mask,
 )
+from danlu.nn.impl import IMPLS, Impl, check_impl
 
-__all__ = ["GRU", "IMPLS", "LSTM", "RNN", "Jordan", "check_impl", "valid_step_mask"]
+__all__ = ["GRU", "IMPLS", "LSTM", "RNN", "Jordan", "check_impl"]
 
-IMPLS = ("torch", "reference")
-Impl = Literal["torch", "reference"]
-# A step function for functional.recurrent.scan, built from one layer-direction's weights.
-StepFactory = Callable[..., Callable[[Tensor, State], tuple[Tensor, State]]]
-
-
-def check_impl(impl: str) -> Impl:
-    """Return ``impl`` if it names an implementation; raise UsageError listing them if not."""
-    if impl not in IMPLS:
-        raise UsageError(f"unknown impl {impl!r}; valid: {', '.join(IMPLS)}")
-    return impl  # type: ignore[return-value]
-
-
-def valid_step_mask(
-    lengths: Tensor | None,
-    mask: Tensor | None,
-    steps: int,
-    batch: int,
-    *,
-    batch_first: bool,
-    device: torch.device,
-) -> Tensor | None:
-    """The (T, B) bool mask of valid steps, from ``lengths`` (B,) or a right-padding ``mask``.
-
-    ``mask`` has the layout of the input: (B, T) if ``batch_first`` else (T, B). It must be
-    true on a prefix of each sequence. Every length must be in [1, T]. Returns None when
-    neither is given.
-    """
-    if lengths is not None and mask is not None:
-        raise ValueError("pass lengths or mask, not both; they say the same thing")
-    if lengths is not None:
-        lengths = torch.as_tensor(lengths).to(device=device, dtype=torch.long)
-        if lengths.shape != (batch,):
-            raise ValueError(
-                f"lengths must have shape (batch,) = ({batch},), got {tuple(lengths.shape)}"
-            )
-        if bool((lengths < 1).any() | (lengths > steps).any()):
-            raise ValueError(
-                f"every length must be in [1, {steps}] (the padded length), got "
-                f"{lengths.tolist()}; drop empty sequences from the batch"
-            )
-        return torch.arange(steps, device=device).unsqueeze(1) < lengths.unsqueeze(0)
-    if mask is None:
-        return None
-    valid = (mask.T if batch_first else mask).to(device=device, dtype=torch.bool)  # (T, B)
-    if valid.shape != (steps, batch):
-        layout = "(B, T)" if batch_first else "(T, B)"
-        raise ValueError(
-            f"mask must have the input's layout {layout} = "
-            f"{(batch, steps) if batch_first else (steps, batch)}, got {tuple(mask.shape)}"
-        )
-    lengths = valid.sum(0)
-    prefix = torch.arange(steps, device=device).unsqueeze(1) < lengths.unsqueeze(0)
-    if not bool(torch.equal(prefix, valid)) or bool((lengths < 1).any()):
-        raise ValueError(
-            "mask must be true on a non-empty prefix of each sequence (right padding); "
-            "move the padding to the end of each sequence"
-        )
-    return valid
+# A step function for functional.recurrent.scan, and a factory building one from the weights
+# of one layer and direction: make_step(w_ih, w_hh, b_ih, b_hh) -> step.
+Step = Callable[[Tensor, State], tuple[Tensor, State]]
+StepFactory = Callable[..., Step]
 
 
 def _repack_like(out: Tensor, lengths: Tensor, like: PackedSequence, batch_first: bool) -> Any:
@@ -139,11 +86,12 @@ def _reference(
         outputs = []
         for direction in range(directions):
             suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            weights = [getattr(module, f"weight_ih{suffix}"), getattr(module, f"weight_hh{suffix}")]
-            biases = [getattr(module, f"{b}{suffix}") if module.bias else None for b in ("bias_ih", "bias_hh")]  # fmt: skip
+            names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            # (G·H, I), (G·H, H), (G·H,), (G·H,); no biases when bias=False
+            weights = [getattr(module, n + suffix, None) for n in names]
             k = layer * directions + direction  # PyTorch's index into (L·D, B, H)
             state: State = (hx[0][k], hx[1][k]) if is_lstm else hx[k]
-            step = make_step(*weights, *biases)
+            step = make_step(*weights)
             out, state = scan(step, layer_input, state, valid, reverse=direction == 1)
             outputs.append(out)  # (T, B, H)
             finals.append(state)
@@ -164,53 +112,73 @@ def _map_state(hx: State | None, fn: Callable[[Tensor], Tensor]) -> State | None
     return fn(hx) if isinstance(hx, Tensor) else tuple(fn(t) for t in hx)
 
 
-def _forward(
-    module: nn.RNNBase,
-    torch_forward: Callable[..., Any],
-    make_step: StepFactory,
-    input: Tensor | PackedSequence,
-    hx: State | None,
-    lengths: Tensor | None,
-    mask: Tensor | None,
-) -> tuple[Any, Any]:
-    """Shared forward of RNN/LSTM/GRU: input layouts, variable lengths, impl dispatch."""
-    impl = module.impl  # type: ignore[attr-defined]
-    bf = module.batch_first
-    if isinstance(input, PackedSequence):
-        if lengths is not None or mask is not None:
-            raise ValueError("a PackedSequence carries its lengths; do not pass lengths or mask")
-        if impl == "torch":
-            return torch_forward(input, hx)
-        padded, lens = pad_packed_sequence(input, batch_first=bf)
-        out, state = _forward(module, torch_forward, make_step, padded, hx, lens, None)
-        return _repack_like(out, lens, input, bf), state
-    if input.dim() == 2:  # one unbatched sequence (T, I); state (L·D, H)
-        if lengths is not None or mask is not None:
-            raise ValueError("lengths and mask need a batch; give input of shape (T, B, I)")
-        if impl == "torch":
-            return torch_forward(input, hx)
-        batched_hx = _map_state(hx, lambda t: t.unsqueeze(1))
-        out, state = _reference(module, input.unsqueeze(1), batched_hx, None, make_step)
-        return out.squeeze(1), _map_state(state, lambda t: t.squeeze(1))
-    if input.dim() != 3:
-        layout = "(B, T, I)" if bf else "(T, B, I)"
-        raise ValueError(f"input must have shape {layout}, got {tuple(input.shape)}")
-    steps, batch = (input.shape[1], input.shape[0]) if bf else input.shape[:2]
-    valid = valid_step_mask(lengths, mask, steps, batch, batch_first=bf, device=input.device)
-    if impl == "torch":
-        if valid is None:
-            return torch_forward(input, hx)
-        lens = valid.sum(0).cpu()
-        packed = pack_padded_sequence(input, lens, batch_first=bf, enforce_sorted=False)
-        out, state = torch_forward(packed, hx)
-        out, _ = pad_packed_sequence(out, batch_first=bf, total_length=steps)
-        return out, state
-    x = input.transpose(0, 1) if bf else input  # (T, B, I)
-    out, state = _reference(module, x, hx, valid, make_step)
-    return (out.transpose(0, 1) if bf else out), state
+class _RecurrentMixin:
+    """Put before ``nn.RNN``/``nn.LSTM``/``nn.GRU``: impl dispatch and variable lengths."""
+
+    impl: Impl
+    batch_first: bool
+
+    def _make_step(
+        self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
+    ) -> Step:
+        raise NotImplementedError
+
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: State | None = None,
+        *,
+        lengths: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> tuple[Any, Any]:
+        torch_forward = super().forward  # type: ignore[misc]  # nn.LSTM.forward etc.
+        module: nn.RNNBase = self  # type: ignore[assignment]
+        bf = self.batch_first
+        if isinstance(input, PackedSequence):
+            if lengths is not None or mask is not None:
+                raise ValueError(
+                    "a PackedSequence carries its lengths; do not pass lengths or mask"
+                )
+            if self.impl == "torch":
+                return torch_forward(input, hx)
+            padded, lens = pad_packed_sequence(input, batch_first=bf)
+            out, state = self.forward(padded, hx, lengths=lens)
+            return _repack_like(out, lens, input, bf), state
+        if input.dim() == 2:  # one unbatched sequence (T, I); state (L·D, H)
+            if lengths is not None or mask is not None:
+                raise ValueError("lengths and mask need a batch; give input of shape (T, B, I)")
+            if self.impl == "torch":
+                return torch_forward(input, hx)
+            batch_dim = 0 if bf else 1  # run it as a batch of one
+            batched_hx = _map_state(hx, lambda t: t.unsqueeze(1))
+            out, state = self.forward(input.unsqueeze(batch_dim), batched_hx)
+            return out.squeeze(batch_dim), _map_state(state, lambda t: t.squeeze(1))
+        if input.dim() != 3:
+            layout = "(B, T, I)" if bf else "(T, B, I)"
+            raise ValueError(f"input must have shape {layout}, got {tuple(input.shape)}")
+        steps, batch = (input.shape[1], input.shape[0]) if bf else input.shape[:2]
+        valid = valid_step_mask(lengths, mask, steps, batch, batch_first=bf, device=input.device)
+        if self.impl == "torch":
+            if valid is None:
+                return torch_forward(input, hx)
+            lens = valid.sum(0).cpu()
+            packed = pack_padded_sequence(input, lens, batch_first=bf, enforce_sorted=False)
+            out, state = torch_forward(packed, hx)
+            out, _ = pad_packed_sequence(out, batch_first=bf, total_length=steps)
+            return out, state
+        if hx is None:  # PyTorch's own checks, for the same messages on both paths
+            module.check_input(input, None)
+        else:
+            module.check_forward_args(input, hx, None)  # type: ignore[arg-type]
+        x = input.transpose(0, 1) if bf else input  # (T, B, I)
+        out, state = _reference(module, x, hx, valid, self._make_step)
+        return (out.transpose(0, 1) if bf else out), state
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, impl={self.impl!r}"  # type: ignore[misc]
 
 
-class RNN(nn.RNN):
+class RNN(_RecurrentMixin, nn.RNN):
     """Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), as ``nn.RNN`` plus impl.
 
     Args:
@@ -249,7 +217,7 @@ class RNN(nn.RNN):
 
     def _make_step(
         self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
-    ) -> Callable[[Tensor, State], tuple[Tensor, State]]:
+    ) -> Step:
         def step(x: Tensor, h: State) -> tuple[Tensor, State]:
             assert isinstance(h, Tensor)
             h = elman_cell(x, h, w_ih, w_hh, b_ih, b_hh, self.nonlinearity)  # type: ignore[arg-type]
@@ -257,21 +225,8 @@ class RNN(nn.RNN):
 
         return step
 
-    def forward(  # type: ignore[override]
-        self,
-        input: Tensor | PackedSequence,
-        hx: Tensor | None = None,
-        *,
-        lengths: Tensor | None = None,
-        mask: Tensor | None = None,
-    ) -> tuple[Any, Tensor]:
-        return _forward(self, super().forward, self._make_step, input, hx, lengths, mask)
 
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, impl={self.impl!r}"
-
-
-class LSTM(nn.LSTM):
+class LSTM(_RecurrentMixin, nn.LSTM):
     """LSTM (gates i, f, g, o; c_t = f⊙c + i⊙g, h_t = o⊙tanh(c_t)) as ``nn.LSTM`` plus impl.
 
     Arguments as for :class:`RNN` (no nonlinearity). Forward:
@@ -298,31 +253,17 @@ class LSTM(nn.LSTM):
         )  # fmt: skip
         self.impl = check_impl(impl)
 
-    @staticmethod
     def _make_step(
-        w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
-    ) -> Callable[[Tensor, State], tuple[Tensor, State]]:
+        self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
+    ) -> Step:
         def step(x: Tensor, state: State) -> tuple[Tensor, State]:
             h, c = lstm_cell(x, state, w_ih, w_hh, b_ih, b_hh)  # type: ignore[arg-type]
             return h, (h, c)
 
         return step
 
-    def forward(  # type: ignore[override]
-        self,
-        input: Tensor | PackedSequence,
-        hx: tuple[Tensor, Tensor] | None = None,
-        *,
-        lengths: Tensor | None = None,
-        mask: Tensor | None = None,
-    ) -> tuple[Any, tuple[Tensor, Tensor]]:
-        return _forward(self, super().forward, self._make_step, input, hx, lengths, mask)
 
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, impl={self.impl!r}"
-
-
-class GRU(nn.GRU):
+class GRU(_RecurrentMixin, nn.GRU):
     """GRU (gates r, z, n; h_t = (1-z)⊙n + z⊙h_{t-1}, PyTorch's z) as ``nn.GRU`` plus impl.
 
     See :mod:`danlu.functional.recurrent` for how PyTorch's z relates to the notes' z.
@@ -349,28 +290,14 @@ class GRU(nn.GRU):
         )  # fmt: skip
         self.impl = check_impl(impl)
 
-    @staticmethod
     def _make_step(
-        w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
-    ) -> Callable[[Tensor, State], tuple[Tensor, State]]:
+        self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
+    ) -> Step:
         def step(x: Tensor, h: State) -> tuple[Tensor, State]:
             h = gru_cell(x, h, w_ih, w_hh, b_ih, b_hh)  # type: ignore[arg-type]
             return h, h
 
         return step
-
-    def forward(  # type: ignore[override]
-        self,
-        input: Tensor | PackedSequence,
-        hx: Tensor | None = None,
-        *,
-        lengths: Tensor | None = None,
-        mask: Tensor | None = None,
-    ) -> tuple[Any, Tensor]:
-        return _forward(self, super().forward, self._make_step, input, hx, lengths, mask)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, impl={self.impl!r}"
 
 
 class Jordan(nn.Module):
@@ -404,7 +331,8 @@ class Jordan(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        for name, size in (("input", input_size), ("hidden", hidden_size), ("output", output_size)):  # fmt: skip
+        sizes = {"input": input_size, "hidden": hidden_size, "output": output_size}
+        for name, size in sizes.items():
             if not (isinstance(size, int) and size > 0):
                 raise ValueError(f"{name}_size must be a positive int, got {size!r}")
         for value in (nonlinearity, output_nonlinearity):

@@ -81,6 +81,7 @@ class TransformerEncoderLayer(_FeedForward):
     ``(B, T, T)``, both bool with True = keep; returns ``(B, T, d)``.
 
     Example:
+        >>> import torch
         >>> layer = TransformerEncoderLayer(32, 4, dim_feedforward=64, norm_first=True)
         >>> layer(torch.randn(2, 7, 32)).shape
         torch.Size([2, 7, 32])
@@ -154,6 +155,7 @@ class TransformerDecoderLayer(_FeedForward):
     future target positions in the self-attention. Returns ``(B, T, d)``.
 
     Example:
+        >>> import torch
         >>> layer = TransformerDecoderLayer(32, 4, dim_feedforward=64)
         >>> layer(torch.randn(2, 5, 32), torch.randn(2, 9, 32)).shape
         torch.Size([2, 5, 32])
@@ -238,10 +240,13 @@ def _clones(layer: nn.Module, n: int) -> nn.ModuleList:
     return nn.ModuleList(copies)
 
 
-def _final_norm(layer: nn.Module, final_norm: bool | None, norm_first: bool) -> nn.Module | None:
-    if not (norm_first if final_norm is None else final_norm):
+def _final_norm(
+    layer: TransformerEncoderLayer | TransformerDecoderLayer, final_norm: bool | None
+) -> nn.LayerNorm | None:
+    """A fresh copy of the layer's LayerNorm if ``final_norm`` (default: ``norm_first``)."""
+    if not (layer.norm_first if final_norm is None else final_norm):
         return None
-    norm = copy.deepcopy(layer.get_submodule("norm1"))
+    norm = copy.deepcopy(layer.norm1)
     norm.reset_parameters()
     return norm
 
@@ -259,6 +264,7 @@ class TransformerEncoder(nn.Module):
         final_norm: add a LayerNorm after the last layer; default ``layer.norm_first``.
 
     Example:
+        >>> import torch
         >>> layer = TransformerEncoderLayer(32, 4, dim_feedforward=64, norm_first=True)
         >>> TransformerEncoder(layer, num_layers=2)(torch.randn(2, 7, 32)).shape
         torch.Size([2, 7, 32])
@@ -269,7 +275,7 @@ class TransformerEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.layers = _clones(layer, num_layers)
-        self.norm = _final_norm(layer, final_norm, layer.norm_first)
+        self.norm = _final_norm(layer, final_norm)
 
     def forward(
         self,
@@ -295,6 +301,7 @@ class TransformerDecoder(nn.Module):
     :meth:`TransformerDecoderLayer.forward` and returns ``(B, T, d)``.
 
     Example:
+        >>> import torch
         >>> layer = TransformerDecoderLayer(32, 4, dim_feedforward=64)
         >>> dec = TransformerDecoder(layer, num_layers=2)
         >>> dec(torch.randn(2, 5, 32), torch.randn(2, 9, 32)).shape
@@ -306,7 +313,7 @@ class TransformerDecoder(nn.Module):
     ) -> None:
         super().__init__()
         self.layers = _clones(layer, num_layers)
-        self.norm = _final_norm(layer, final_norm, layer.norm_first)
+        self.norm = _final_norm(layer, final_norm)
 
     def forward(
         self,

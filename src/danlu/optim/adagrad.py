@@ -27,6 +27,8 @@ from danlu.optim.base import (
     check_nonnegative,
     coupled_penalty,
     coupled_penalty_foreach,
+    foreach_waves,
+    group_by_step,
 )
 
 __all__ = ["AdaGrad", "adagrad"]
@@ -168,9 +170,13 @@ def _multi_tensor_adagrad(
 ) -> None:
     grads = coupled_penalty_foreach(params, grads, weight_decay, l1)
     torch._foreach_addcmul_(state_sums, grads, grads)
-    std = torch._foreach_sqrt(state_sums)
-    torch._foreach_add_(std, eps)
-    if all(t == steps[0] for t in steps):
-        torch._foreach_addcdiv_(params, grads, std, -lr / (1.0 + (steps[0] - 1) * lr_decay))
-    else:
-        torch._foreach_addcdiv_(params, grads, std, [-lr / (1.0 + (t - 1) * lr_decay) for t in steps])
+    for t, idx in group_by_step(steps):  # one group unless parameters joined at other steps
+        lr_t = lr / (1.0 + (t - 1) * lr_decay)
+        if len(idx) < len(steps):
+            ps, gs, ss = ([x[i] for i in idx] for x in (params, grads, state_sums))
+        else:
+            ps, gs, ss = params, grads, state_sums
+        for ps_w, gs_w, ss_w in foreach_waves(ps, gs, ss):
+            std = torch._foreach_sqrt(ss_w)
+            torch._foreach_add_(std, eps)
+            torch._foreach_addcdiv_(ps_w, gs_w, std, -lr_t)

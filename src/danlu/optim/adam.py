@@ -35,6 +35,8 @@ from danlu.optim.base import (
     check_nonnegative,
     coupled_penalty,
     coupled_penalty_foreach,
+    foreach_waves,
+    group_by_step,
 )
 
 __all__ = ["Adam", "AdamW", "adam"]
@@ -287,16 +289,14 @@ def _multi_tensor_adam(
         torch._foreach_maximum_(max_exp_avg_sqs, exp_avg_sqs)
         second = max_exp_avg_sqs
     # θ -= s_t · m / (√v + ε_t), s_t = η √(1-β₂ᵗ) / (1-β₁ᵗ), ε_t = ε √(1-β₂ᵗ).
-    denom = torch._foreach_sqrt(second)
-    if not bias_correction:
-        torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(params, exp_avgs, denom, -lr)
-    elif all(t == steps[0] for t in steps):  # the usual case: one scalar for the list
-        bc2_sqrt = math.sqrt(1.0 - beta2 ** steps[0])
-        torch._foreach_add_(denom, eps * bc2_sqrt)
-        torch._foreach_addcdiv_(params, exp_avgs, denom, -lr * bc2_sqrt / (1.0 - beta1 ** steps[0]))
-    else:
-        bc2_sqrts = [math.sqrt(1.0 - beta2**t) for t in steps]
-        torch._foreach_add_(denom, [eps * b for b in bc2_sqrts])
-        step_sizes = [-lr * b / (1.0 - beta1**t) for b, t in zip(bc2_sqrts, steps, strict=True)]
-        torch._foreach_addcdiv_(params, exp_avgs, denom, step_sizes)
+    for t, idx in group_by_step(steps):  # one group unless parameters joined at other steps
+        bc2_sqrt = math.sqrt(1.0 - beta2**t) if bias_correction else 1.0
+        step_size = -lr * bc2_sqrt / (1.0 - beta1**t) if bias_correction else -lr
+        if len(idx) < len(steps):
+            ps, ms, vs = ([x[i] for i in idx] for x in (params, exp_avgs, second))
+        else:
+            ps, ms, vs = params, exp_avgs, second
+        for ps_w, ms_w, vs_w in foreach_waves(ps, ms, vs):
+            denom = torch._foreach_sqrt(vs_w)
+            torch._foreach_add_(denom, eps * bc2_sqrt)
+            torch._foreach_addcdiv_(ps_w, ms_w, denom, step_size)

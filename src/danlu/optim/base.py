@@ -14,7 +14,7 @@ bias corrections built from it are plain floats.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeAlias
 
 import torch
@@ -29,6 +29,8 @@ __all__ = [
     "check_unit_interval",
     "coupled_penalty",
     "coupled_penalty_foreach",
+    "foreach_waves",
+    "group_by_step",
 ]
 
 ParamsT: TypeAlias = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -80,6 +82,51 @@ def coupled_penalty_foreach(
         else:
             grads = torch._foreach_add(grads, signs, alpha=l1)
     return grads
+
+
+# Elements per wave in foreach_waves (512 KiB of float32 per temporary).
+WAVE_SIZE = 1 << 17
+
+
+def foreach_waves(
+    *tensor_lists: list[Tensor], size: int = WAVE_SIZE
+) -> Iterator[tuple[list[Tensor], ...]]:
+    """Cut parallel lists of same-shaped tensors into waves of flat views, ≤ ``size`` elements.
+
+    Used on CPU for the part of an update that needs temporaries (Adam's denominator
+    √v + ε): a full-size temporary is a fresh multi-megabyte allocation every step, whose
+    page faults can cost more than the arithmetic; per wave it is small, reused by the
+    allocator and still in cache for the next op. On other devices (where foreach kernels
+    are fused and allocation is cached) or with non-contiguous tensors, the lists are
+    yielded whole, as one wave.
+    """
+    first = tensor_lists[0]
+    if not first:
+        return
+    if first[0].device.type != "cpu" or not all(
+        t.is_contiguous() for ts in tensor_lists for t in ts
+    ):
+        yield tensor_lists
+        return
+    pieces = [[piece for t in ts for piece in t.view(-1).split(size)] for ts in tensor_lists]
+    start, n = 0, len(pieces[0])
+    while start < n:
+        stop, used = start, 0
+        while stop < n and (stop == start or used + pieces[0][stop].numel() <= size):
+            used += pieces[0][stop].numel()
+            stop += 1
+        yield tuple(p[start:stop] for p in pieces)
+        start = stop
+
+
+def group_by_step(steps: list[int]) -> list[tuple[int, list[int]]]:
+    """``[(t, indices with step t), ...]``; one entry in the usual case of equal steps."""
+    if all(t == steps[0] for t in steps):
+        return [(steps[0], list(range(len(steps))))]
+    groups: dict[int, list[int]] = {}
+    for i, t in enumerate(steps):
+        groups.setdefault(t, []).append(i)
+    return list(groups.items())
 
 
 class BaseOptimizer(Optimizer):

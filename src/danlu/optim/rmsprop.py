@@ -31,6 +31,7 @@ from danlu.optim.base import (
     check_unit_interval,
     coupled_penalty,
     coupled_penalty_foreach,
+    foreach_waves,
 )
 
 __all__ = ["RMSProp", "rmsprop"]
@@ -208,14 +209,22 @@ def _multi_tensor_rmsprop(
     torch._foreach_addcmul_(square_avgs, grads, grads, 1.0 - alpha)
     if grad_avgs is not None:
         torch._foreach_lerp_(grad_avgs, grads, 1.0 - alpha)
-        r = torch._foreach_addcmul(square_avgs, grad_avgs, grad_avgs, -1.0)
-        torch._foreach_sqrt_(r)
-    else:
-        r = torch._foreach_sqrt(square_avgs)
-    torch._foreach_add_(r, eps)
-    if momentum_buffers is not None:
-        torch._foreach_mul_(momentum_buffers, momentum)
-        torch._foreach_addcdiv_(momentum_buffers, grads, r)
-        torch._foreach_add_(params, momentum_buffers, alpha=-lr)
-    else:
-        torch._foreach_addcdiv_(params, grads, r, -lr)
+    lists = [params, grads, square_avgs]
+    lists += [grad_avgs] if grad_avgs is not None else []
+    lists += [momentum_buffers] if momentum_buffers is not None else []
+    for wave in foreach_waves(*lists):
+        ps, gs, vs = wave[:3]
+        if grad_avgs is not None:
+            cs = wave[3]
+            r = torch._foreach_addcmul(vs, cs, cs, -1.0)  # v - c²
+            torch._foreach_sqrt_(r)
+        else:
+            r = torch._foreach_sqrt(vs)
+        torch._foreach_add_(r, eps)
+        if momentum_buffers is not None:
+            bs = wave[-1]
+            torch._foreach_mul_(bs, momentum)
+            torch._foreach_addcdiv_(bs, gs, r)
+            torch._foreach_add_(ps, bs, alpha=-lr)
+        else:
+            torch._foreach_addcdiv_(ps, gs, r, -lr)

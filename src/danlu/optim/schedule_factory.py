@@ -68,21 +68,33 @@ def parse_points(text: str) -> dict[int, float]:
     return points
 
 
-def _piecewise(steps: int, points: Mapping[int, float] | str) -> Schedule:
-    return piecewise_linear(parse_points(points) if isinstance(points, str) else points)
+def _with_warmup(warmup: int, base: Schedule) -> Schedule:
+    return base if warmup == 0 else join([linear_warmup(warmup), base], [warmup])
 
 
-# name -> factory(steps, **params); ``steps`` is the number of steps after warm-up.
+def _piecewise(total: int, warmup: int, points: Mapping[int, float] | str) -> Schedule:
+    points = parse_points(points) if isinstance(points, str) else points
+    return _with_warmup(warmup, piecewise_linear(points))
+
+
+# name -> factory(total_steps, warmup, **params). Decaying schedules run over the steps
+# left after warm-up; noam has its own warm-up.
 SCHEDULES: dict[str, Callable[..., Schedule]] = {
-    "constant": lambda steps, value=1.0: constant(value),
-    "step": lambda steps, step_size, gamma=0.1: step_decay(step_size, gamma),
-    "exponential": lambda steps, gamma: exponential_decay(gamma),
-    "linear": lambda steps, min_value=0.0: linear_decay(steps, min_value),
-    "cosine": lambda steps, min_value=0.0: cosine(steps, min_value),
-    "cosine_restarts": lambda steps, T_0, T_mult=1, min_value=0.0: cosine_restarts(  # noqa: N803
-        T_0, T_mult, min_value
+    "constant": lambda total, warmup, value=1.0: _with_warmup(warmup, constant(value)),
+    "step": lambda total, warmup, step_size, gamma=0.1: _with_warmup(
+        warmup, step_decay(step_size, gamma)
     ),
-    "noam": lambda steps, d_model: noam(d_model, 1),  # built below with the real warm-up
+    "exponential": lambda total, warmup, gamma: _with_warmup(warmup, exponential_decay(gamma)),
+    "linear": lambda total, warmup, min_value=0.0: _with_warmup(
+        warmup, linear_decay(total - warmup, min_value)
+    ),
+    "cosine": lambda total, warmup, min_value=0.0: _with_warmup(
+        warmup, cosine(total - warmup, min_value)
+    ),
+    "cosine_restarts": lambda total, warmup, T_0, T_mult=1, min_value=0.0: _with_warmup(
+        warmup, cosine_restarts(T_0, T_mult, min_value)
+    ),
+    "noam": lambda total, warmup, d_model: noam(d_model, warmup),
     "piecewise_linear": _piecewise,
 }
 
@@ -93,13 +105,12 @@ def schedule_names() -> list[str]:
 
 
 def _check_params(name: str, factory: Callable[..., Schedule], params: dict[str, Any]) -> None:
-    signature = list(inspect.signature(factory).parameters.values())[1:]  # drop ``steps``
+    signature = list(inspect.signature(factory).parameters.values())[2:]  # the **params
     accepted = [p.name for p in signature]
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise UsageError(
-            f"schedule {name!r} does not take {', '.join(unknown)}; it takes: "
-            f"{', '.join(accepted) or 'no parameters'}"
+            f"schedule {name!r} does not take {', '.join(unknown)}; it takes: {', '.join(accepted)}"
         )
     missing = [p.name for p in signature if p.default is p.empty and p.name not in params]
     if missing:
@@ -128,9 +139,7 @@ def create_schedule(
     try:
         factory = SCHEDULES[name]
     except KeyError:
-        raise UsageError(
-            f"unknown schedule {name!r}; valid: {', '.join(SCHEDULES)}"
-        ) from None
+        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(SCHEDULES)}") from None
     _check_params(name, factory, params)
     if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
         raise ValueError(f"Invalid total_steps: {total_steps!r} (must be an integer >= 1)")
@@ -138,11 +147,4 @@ def create_schedule(
         raise ValueError(
             f"Invalid warmup: {warmup!r} (must be an integer in [0, total_steps={total_steps}))"
         )
-    if name == "noam":
-        if warmup == 0:
-            raise ValueError("Invalid warmup: 0 (the noam schedule needs warmup >= 1)")
-        return noam(params["d_model"], warmup)
-    base = factory(total_steps - warmup, **params)
-    if warmup == 0:
-        return base
-    return join([linear_warmup(warmup), base], [warmup])
+    return factory(total_steps, warmup, **params)

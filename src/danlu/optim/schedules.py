@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
@@ -101,7 +102,7 @@ def cosine(total_steps: int, min_value: float = 0.0) -> Schedule:
     return schedule
 
 
-def cosine_restarts(T_0: int, T_mult: int = 1, min_value: float = 0.0) -> Schedule:  # noqa: N803
+def cosine_restarts(T_0: int, T_mult: int = 1, min_value: float = 0.0) -> Schedule:
     """Cosine annealing with warm restarts (SGDR), as ``CosineAnnealingWarmRestarts``.
 
     Cycle i lasts T_i = T_0·T_multⁱ steps; inside it, with T_cur steps since its start,
@@ -190,7 +191,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
             f"got {len(boundaries)}"
         )
     bounds = [int(b) for b in boundaries]
-    if any(b < 0 for b in bounds) or any(a >= b for a, b in zip(bounds, bounds[1:])):
+    if any(b < 0 for b in bounds) or any(a >= b for a, b in itertools.pairwise(bounds)):
         raise ValueError(f"Invalid join boundaries: {list(boundaries)} (must increase, >= 0)")
     parts = list(schedules)
     starts = [0, *bounds]

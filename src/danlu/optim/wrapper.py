@@ -48,12 +48,8 @@ class OptimizerWrapper(Optimizer):
         # belong to the inner optimizer.
         self._optimizer_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
         self._optimizer_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
-        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable[..., Any]] = (
-            OrderedDict()
-        )
-        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable[..., Any]] = (
-            OrderedDict()
-        )
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
         self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable[..., Any]] = (
             OrderedDict()
         )
@@ -165,4 +161,3 @@ def to_like(value: Tensor, param: Tensor) -> Tensor:
     if param.is_floating_point():
         return value.to(device=param.device, dtype=param.dtype, copy=True)
     return value.to(device=param.device, copy=True)
-

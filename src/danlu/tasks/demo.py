@@ -64,12 +64,22 @@ def _tabular(
 
 # The demos, in the order they run; later tasks add theirs here.
 DEMOS: tuple[Demo, ...] = (
-    Demo("tabular-classification", "tabular classification (MLP, softmax CE)",
-         "UCI Wine, 178 rows: cultivar", "val_accuracy",
-         _tabular("cultivar", "classification", (32,), epochs=60, batch_size=16, lr=3e-3)),  # fmt: skip
-    Demo("tabular-regression", "tabular regression (MLP, MSE)",
-         "UCI Wine, 178 rows: alcohol %", "val_r2",
-         _tabular("alcohol", "regression", (32,), epochs=80, batch_size=16, lr=3e-3, weight_decay=1e-2)),  # fmt: skip
+    Demo(
+        "tabular-classification",
+        "tabular classification (MLP, softmax CE)",
+        "UCI Wine, 178 rows: cultivar",
+        "val_accuracy",
+        _tabular("cultivar", "classification", (32,), epochs=60, batch_size=16, lr=3e-3),
+    ),
+    Demo(
+        "tabular-regression",
+        "tabular regression (MLP, MSE)",
+        "UCI Wine, 178 rows: alcohol %",
+        "val_r2",
+        _tabular(
+            "alcohol", "regression", (32,), epochs=80, batch_size=16, lr=3e-3, weight_decay=1e-2
+        ),
+    ),
 )
 
 

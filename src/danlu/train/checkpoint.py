@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "load_safetensors",
+    "read_safetensors_metadata",
     "save_checkpoint",
     "save_safetensors",
     "write_json",
@@ -77,14 +79,42 @@ def write_json(path: str | Path, obj: Any) -> Path:
 def save_safetensors(
     path: str | Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
 ) -> Path:
-    """Atomically write tensors (made contiguous, moved to CPU) to a safetensors file."""
+    """Atomically write tensors (copied to CPU) and string metadata to a safetensors file.
+
+    The metadata is stored as one JSON string under the key ``danlu`` (sorted keys): the
+    safetensors writer orders several metadata keys differently in every process, and a
+    resumed run must write a file byte-for-byte equal to an uninterrupted one.
+    """
     # clone: safetensors refuses tensors that share storage (tied weights, views)
     flat = {k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
-    blob = save(flat, metadata=dict(metadata) if metadata else None)
+    packed = (
+        {"danlu": json.dumps(dict(metadata), sort_keys=True, ensure_ascii=False)}
+        if metadata
+        else None
+    )
+    blob = save(flat, metadata=packed)
     return atomic_write(path, lambda fh: fh.write(blob))
 
 
-def load_safetensors(path: str | Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+def read_safetensors_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata written by :func:`save_safetensors` (empty if there is none).
+
+    Raises:
+        ValueError: the file is not a safetensors file.
+    """
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            raw = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types
+        raise ValueError(f"{path}: not a safetensors file ({exc})") from None
+    if "danlu" in raw:
+        return dict(json.loads(raw["danlu"]))
+    return dict(raw)
+
+
+def load_safetensors(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> dict[str, torch.Tensor]:
     """Read a safetensors file into a dict of tensors."""
     return load_file(str(path), device=str(device))
 

@@ -47,7 +47,11 @@ class TrainConfig:
     quiet: bool = option(False, help="no progress bar and no per-epoch lines")
 
     def __post_init__(self) -> None:
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "log_every": self.log_every}
+        positive = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "log_every": self.log_every,
+        }
         for name, value in positive.items():
             if value < 1:
                 raise UsageError(f"--{name.replace('_', '-')} must be >= 1, got {value}")

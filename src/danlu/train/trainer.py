@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -43,9 +44,9 @@ from danlu.train.distributed import DistInfo, all_reduce_mean, setup_distributed
 from danlu.train.early_stopping import EarlyStopping
 from danlu.train.optimizers import build_optimizer, build_scheduler
 from danlu.train.run_log import RunLog
-from danlu.train.seed import rng_state, seed_everything, set_rng_state
+from danlu.train.seed import rng_state, set_rng_state
 
-__all__ = ["Batchable", "Trainer", "TrainState", "check_finite_weights"]
+__all__ = ["Batchable", "TrainState", "Trainer", "check_finite_weights"]
 
 
 class Batchable(Protocol):
@@ -60,6 +61,8 @@ class TrainState:
     step: int = 0
     epoch: int = 0
     batch: int = 0
+    loss_sum: float = 0.0  # training loss summed since the last log line
+    loss_count: int = 0
 
 
 def check_finite_weights(model: nn.Module) -> None:
@@ -138,8 +141,8 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def fit(self) -> dict[str, Any]:
         """Train, evaluate, checkpoint; write the run files and return the final metrics."""
+        resumed = self._maybe_resume()  # may replace self.state: read it only afterwards
         cfg, state = self.config, self.state
-        resumed = self._maybe_resume()
         self.log = RunLog(self.out, self.dist.is_main, state.step if resumed else None)
         bar = tqdm(
             total=self.total_steps,
@@ -148,7 +151,7 @@ class Trainer:
             unit="step",
             dynamic_ncols=True,
         )
-        t_start, seen, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
+        t_start, seen = time.perf_counter(), 0
         stop = state.step >= self.total_steps
         while not stop and state.epoch < cfg.epochs:
             self.ddp_model.train()
@@ -170,18 +173,21 @@ class Trainer:
                 state.step += 1
                 state.batch += 1
                 seen += len(indices)
-                loss_sum += float(loss.detach()) * weight / self.dist.world_size
-                loss_count += 1
+                state.loss_sum += float(loss.detach()) * weight / self.dist.world_size
+                state.loss_count += 1
 
                 if state.step % cfg.log_every == 0 or state.step == self.total_steps:
-                    mean = all_reduce_mean(torch.tensor(loss_sum / loss_count), self.dist).item()
+                    mean = state.loss_sum / state.loss_count
+                    mean = all_reduce_mean(
+                        torch.tensor(mean, dtype=torch.float64), self.dist
+                    ).item()
                     rate = seen / max(time.perf_counter() - t_start, 1e-9)
                     self.log.log(
                         "train", state.step, epoch=state.epoch, loss=mean,
                         lr=self.optimizer.param_groups[0]["lr"], samples_per_s=round(rate, 1),
                     )  # fmt: skip
                     bar.set_postfix(loss=f"{mean:.4g}", samples_s=f"{rate:.0f}")
-                    loss_sum, loss_count = 0.0, 0
+                    state.loss_sum, state.loss_count = 0.0, 0
                 bar.update(1)
                 if cfg.eval_every and state.step % cfg.eval_every == 0:
                     stop = self._evaluate()
@@ -203,7 +209,9 @@ class Trainer:
     # ------------------------------------------------------------------ helpers
     def _check_loss(self, loss: torch.Tensor) -> None:
         if loss.dim() != 0:
-            raise ValueError(f"loss_fn must return a scalar mean loss, got shape {tuple(loss.shape)}")
+            raise ValueError(
+                f"loss_fn must return a scalar mean loss, got shape {tuple(loss.shape)}"
+            )
         if not torch.isfinite(loss.detach()).item():
             where = self.last_checkpoint or latest_checkpoint(self.ckpt_dir)
             hint = f"last good checkpoint: {where}" if where else "no checkpoint was written"
@@ -239,7 +247,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "rng": rng_state(),
-            "train_state": {"step": self.state.step, "epoch": self.state.epoch, "batch": self.state.batch},
+            "train_state": dataclasses.asdict(self.state),
             "early_stopping": self.early.state_dict() if self.early else None,
             "best_weights": self.best_weights,
             "history": self.history,
@@ -249,7 +257,10 @@ class Trainer:
         if self.dist.is_main:
             check_finite_weights(self.model)
             path = save_checkpoint(
-                self.ckpt_dir, self.state.step, self._checkpoint_state(), self.config.keep_checkpoints
+                self.ckpt_dir,
+                self.state.step,
+                self._checkpoint_state(),
+                self.config.keep_checkpoints,
             )
             self.last_checkpoint = path
             self.log.log("checkpoint", self.state.step, path=str(path.relative_to(self.out)))
@@ -288,7 +299,9 @@ class Trainer:
         train_events = [e for e in self.log.events if e["event"] == "train"]
         if train_events:
             final["train_loss"] = train_events[-1]["loss"]
-        final.update(steps=self.state.step, epochs=self.state.epoch, train_seconds=round(seconds, 3))
+        final.update(
+            steps=self.state.step, epochs=self.state.epoch, train_seconds=round(seconds, 3)
+        )
         if self.dist.is_main:
             check_finite_weights(self.model)
             save_safetensors(self.out / "model.safetensors", self.model.state_dict(), self.metadata)

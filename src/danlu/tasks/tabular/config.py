@@ -37,6 +37,9 @@ class TabularTrainConfig:
     l1: float = option(0.0, help="L1 penalty l1 * sum|w| on the weight matrices")
     drop: tuple[str, ...] = option((), help="columns to ignore, comma separated (e.g. id)")
     features: tuple[str, ...] = option((), help="use only these columns (default: all others)")
+    select: int = option(
+        0, help="keep the K features most related to the target, scored on training rows (0: all)"
+    )
     val_fraction: float = option(0.2, help="share of rows held out for validation (0: none)")
     folds: int = option(0, help="K-fold cross-validation with K folds (0: a single split)")
     split_seed: int = option(0, help="seed of the validation split / fold assignment")
@@ -49,6 +52,8 @@ class TabularTrainConfig:
             raise UsageError(f"--folds must be 0 (off) or >= 2, got {self.folds}")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if self.select < 0:
+            raise UsageError(f"--select must be >= 0, got {self.select}")
         if self.l1 < 0:
             raise UsageError(f"--l1 must be >= 0, got {self.l1}")
         if any(h < 1 for h in self.hidden):

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
 from torch import nn
 
 from danlu.errors import UsageError
 from danlu.nn.mlp import MLP
-from danlu.train.checkpoint import load_safetensors
+from danlu.train.checkpoint import load_safetensors, read_safetensors_metadata
 
 __all__ = ["ModelSpec", "TabularModel", "load_model"]
 
@@ -111,10 +110,9 @@ def load_model(run_dir: str | Path) -> TabularModel:
     if not path.is_file():
         raise UsageError(f"no model found: {path} does not exist (pass a tabular run folder)")
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-    except Exception as exc:
-        raise UsageError(f"{path}: not a safetensors file ({exc})") from None
+        meta = read_safetensors_metadata(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if meta.get("danlu_task") != "tabular":
         raise UsageError(f"{path}: not a danlu tabular model (metadata danlu_task missing)")
     model = TabularModel(ModelSpec.from_metadata(meta))

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from danlu.config import config_to_dict
+from danlu.data.feature_selection import select_top_k
 from danlu.data.splits import kfold, train_val_split
 from danlu.data.standardize import Standardizer
 from danlu.data.table import read_csv
@@ -31,7 +32,7 @@ from danlu.nn.activations import create_activation
 from danlu.tasks.tabular.config import TabularTrainConfig
 from danlu.tasks.tabular.model import ModelSpec, TabularModel
 from danlu.train.checkpoint import latest_checkpoint, write_json
-from danlu.train.distributed import DistInfo, setup_distributed
+from danlu.train.distributed import DistInfo, cleanup, setup_distributed
 from danlu.train.run_log import plot_runs, read_events
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
@@ -150,11 +151,17 @@ def _fit_one(
     """Train one model on ``train_idx`` (statistics from those rows only) into ``out``."""
     seed_everything(train_cfg.seed)
     create_activation(cfg.activation)  # validate the name before building anything
+    columns = np.arange(len(data.features))
+    if cfg.select:
+        if cfg.select > len(columns):
+            raise UsageError(f"--select {cfg.select} exceeds the {len(columns)} feature columns")
+        columns = select_top_k(data.x[train_idx], data.y[train_idx], data.task, cfg.select)
+    features = tuple(data.features[i] for i in columns)
     spec = ModelSpec(
-        data.task, data.features, data.target, data.classes, cfg.hidden, cfg.activation,
-        cfg.dropout,
-    )  # fmt: skip
+        data.task, features, data.target, data.classes, cfg.hidden, cfg.activation, cfg.dropout
+    )
     model = TabularModel(spec)
+    data = dataclasses.replace(data, x=data.x[:, columns], features=features)
     xs = Standardizer.fit(data.x[train_idx])
     if data.task == "regression":
         ys = Standardizer.fit(data.y[train_idx][:, None])
@@ -184,9 +191,13 @@ def _fit_one(
     return trainer.fit()
 
 
-def _train_config_for(cfg: TabularTrainConfig, has_val: bool, out: Path) -> Any:
+def _train_config_for(
+    cfg: TabularTrainConfig, has_val: bool, out: Path, refit: bool = False
+) -> Any:
     tc = cfg.train
-    if not has_val:
+    if refit:  # the final fit on every row: no validation data, length fixed by the folds
+        tc = dataclasses.replace(tc, early_stop_metric="", patience=0)
+    elif not has_val:
         if tc.patience:
             raise UsageError("--patience needs validation data: set --val-fraction or --folds")
         tc = dataclasses.replace(tc, early_stop_metric="")
@@ -197,8 +208,15 @@ def _train_config_for(cfg: TabularTrainConfig, has_val: bool, out: Path) -> Any:
 
 def train_tabular(cfg: TabularTrainConfig) -> dict[str, Any]:
     """Train (optionally K-fold) and write the run folder; return the final metrics."""
-    out = Path(cfg.out)
     dist: DistInfo = setup_distributed("cuda" if cfg.train.device == "cuda" else "cpu")
+    try:
+        return _train(cfg, dist)
+    finally:
+        cleanup(dist)
+
+
+def _train(cfg: TabularTrainConfig, dist: DistInfo) -> dict[str, Any]:
+    out = Path(cfg.out)
     data = load_tabular(cfg)
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -235,7 +253,7 @@ def _cross_validate(
         fold_results.append(_fit_one(cfg, data, train_idx, val_idx, fold_out, tc))
 
     # Refit on all rows for as many steps as the folds' best evaluations took.
-    tc = _train_config_for(cfg, False, out)
+    tc = _train_config_for(cfg, False, out, refit=True)
     best_steps = [r["best_step"] for r in fold_results if "best_step" in r]
     if best_steps:
         tc = dataclasses.replace(tc, max_steps=max(1, int(statistics.median(best_steps))))
@@ -272,4 +290,3 @@ def describe(metrics: dict[str, Any]) -> str:
     if key in metrics:
         return f"{key}: {metrics[key]:.4f}"
     return f"train_loss: {metrics.get('train_loss', float('nan')):.4f}"
-

@@ -1,0 +1,157 @@
+"""The training loop: run files, seeds, NaN guard, early stopping, in-process resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from danlu.data import TensorData
+from danlu.errors import TrainingDiverged, UsageError
+from danlu.train import TrainConfig, Trainer, load_safetensors
+
+
+def make_data(n: int = 96, seed: int = 0) -> TensorData:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 5, generator=g)
+    y = x @ torch.tensor([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * torch.randn(n, generator=g)
+    return TensorData(x, y)
+
+
+def make_model() -> nn.Module:
+    return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Dropout(0.2), nn.Linear(16, 1))
+
+
+def mse_loss(model: nn.Module, batch) -> torch.Tensor:
+    x, y = batch
+    return F.mse_loss(model(x).squeeze(-1), y)
+
+
+def evaluator(data: TensorData):
+    def evaluate(model: nn.Module) -> dict[str, float]:
+        x, y = data.tensors
+        return {"val_loss": float(F.mse_loss(model(x).squeeze(-1), y))}
+
+    return evaluate
+
+
+def fit(out: Path, **overrides) -> tuple[dict, dict[str, torch.Tensor]]:
+    torch.manual_seed(overrides.get("seed", 0))
+    cfg = TrainConfig(**{"epochs": 3, "batch_size": 16, "lr": 1e-2, "quiet": True,
+                         "device": "cpu", "log_every": 2, **overrides})  # fmt: skip
+    trainer = Trainer(
+        make_model(), mse_loss, make_data(), cfg, out, evaluate=evaluator(make_data(32, 1))
+    )
+    metrics = trainer.fit()
+    return metrics, load_safetensors(out / "model.safetensors")
+
+
+def strip_times(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k not in ("train_seconds",)}
+
+
+def test_a_run_writes_its_files(tmp_path) -> None:
+    metrics, weights = fit(tmp_path)
+    events = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert {e["event"] for e in events} == {"train", "eval"}
+    assert [e["step"] for e in events if e["event"] == "eval"] == [6, 12, 18]  # each epoch
+    assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == 18 == metrics["steps"]
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(weights) == {"0.weight", "0.bias", "3.weight", "3.bias"}
+    assert (
+        metrics["val_loss"] < events[[e["event"] for e in events].index("eval")]["val_loss"] * 1.5
+    )
+
+
+def test_same_seed_same_run_other_seed_other_run(tmp_path) -> None:
+    m1, w1 = fit(tmp_path / "a", seed=3)
+    m2, w2 = fit(tmp_path / "b", seed=3)
+    _, w3 = fit(tmp_path / "c", seed=4)
+    assert strip_times(m1) == strip_times(m2)
+    assert all(torch.equal(w1[k], w2[k]) for k in w1)
+    assert not all(torch.equal(w1[k], w3[k]) for k in w1)
+
+
+def test_max_steps_and_eval_every(tmp_path) -> None:
+    metrics, _ = fit(tmp_path, epochs=10, max_steps=7, eval_every=3)
+    events = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert metrics["steps"] == 7
+    assert [e["step"] for e in events if e["event"] == "eval"] == [3, 6, 7]  # + a final one
+
+
+def test_nan_loss_stops_naming_the_step_and_last_checkpoint(tmp_path) -> None:
+    calls = {"n": 0}
+
+    def exploding(model: nn.Module, batch) -> torch.Tensor:
+        calls["n"] += 1
+        loss = mse_loss(model, batch)
+        return loss * float("nan") if calls["n"] == 8 else loss
+
+    cfg = TrainConfig(epochs=5, batch_size=16, quiet=True, device="cpu", checkpoint_every=5)
+    trainer = Trainer(make_model(), exploding, make_data(), cfg, tmp_path)
+    with pytest.raises(TrainingDiverged) as err:
+        trainer.fit()
+    message = str(err.value)
+    assert "loss became nan at step 8" in message
+    assert "checkpoints/step-00000005.pt" in message
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_early_stopping_keeps_the_best_weights(tmp_path) -> None:
+    scripted = iter([3.0, 2.0, 2.5, 2.6, 9.0, 9.0])
+    snapshots: list[dict[str, torch.Tensor]] = []
+
+    def evaluate(model: nn.Module) -> dict[str, float]:
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        return {"val_loss": next(scripted)}
+
+    cfg = TrainConfig(epochs=6, batch_size=16, quiet=True, device="cpu",
+                      early_stop_metric="val_loss", patience=2)  # fmt: skip
+    metrics = Trainer(make_model(), mse_loss, make_data(), cfg, tmp_path, evaluate=evaluate).fit()
+    assert metrics["stopped_early"] is True and metrics["best_step"] == 12
+    assert metrics["val_loss"] == 2.0 and metrics["epochs"] == 4
+    saved = load_safetensors(tmp_path / "model.safetensors")
+    assert all(torch.equal(saved[k], snapshots[1][k]) for k in saved)
+
+
+def test_grad_clip_bounds_the_update(tmp_path) -> None:
+    model = nn.Linear(5, 1)
+    before = torch.cat([p.detach().clone().flatten() for p in model.parameters()])
+    data = TensorData(torch.full((4, 5), 100.0), torch.zeros(4))
+    cfg = TrainConfig(epochs=1, batch_size=4, lr=1.0, optimizer="sgd", momentum=0.0,
+                      grad_clip=0.5, quiet=True, device="cpu")  # fmt: skip
+    Trainer(model, mse_loss, data, cfg, tmp_path).fit()
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.linalg.vector_norm(after - before) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_amp_is_refused_on_cpu(tmp_path) -> None:
+    cfg = TrainConfig(device="cpu", amp=True)
+    with pytest.raises(UsageError, match="needs a CUDA device"):
+        Trainer(make_model(), mse_loss, make_data(), cfg, tmp_path)
+
+
+def test_resume_from_a_mid_run_checkpoint_is_bitwise_identical(tmp_path) -> None:
+    full = tmp_path / "full"
+    m_full, w_full = fit(full, epochs=4, checkpoint_every=5, keep_checkpoints=10,
+                         early_stop_metric="val_loss")  # fmt: skip
+    for step in (5, 15):  # inside epoch 0 and at a point in epoch 2
+        part = tmp_path / f"from{step}"
+        (part / "checkpoints").mkdir(parents=True)
+        name = f"step-{step:08d}.pt"
+        shutil.copy(full / "checkpoints" / name, part / "checkpoints" / name)
+        torch.manual_seed(1234)  # a different global RNG must not matter after resuming
+        m_part, w_part = fit(part, epochs=4, checkpoint_every=5, keep_checkpoints=10,
+                             early_stop_metric="val_loss", resume=True)  # fmt: skip
+        assert all(torch.equal(w_full[k], w_part[k]) for k in w_full)
+        assert strip_times(m_full) == strip_times(m_part)
+
+
+def test_resume_without_checkpoint_is_a_usage_error(tmp_path) -> None:
+    with pytest.raises(UsageError, match="no checkpoint"):
+        fit(tmp_path, resume=True)
