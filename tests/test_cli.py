@@ -75,3 +75,20 @@ def test_bad_usage_is_one_line_and_status_2(argv: list[str], message: str, tmp_p
     assert len(lines) == 1, proc.stderr
     assert message in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_schedule_plot_draws_cosine_restarts(tmp_path) -> None:
+    out = tmp_path / "lr.png"
+    proc = run_danlu("schedule", "plot", "--name", "cosine_restarts", "--steps", "1000",
+                     "--T-0", "100", "--T-mult", "2", "--warmup", "50", "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    # restarts after 100, 200, 400 steps, shifted by the 50 warm-up steps
+    assert "max 1 at step(s) 50, 150, 350, 750" in proc.stdout
+
+
+def test_schedule_plot_missing_parameter_is_a_usage_error(tmp_path) -> None:
+    proc = run_danlu(
+        "schedule", "plot", "--name", "cosine_restarts", "--out", str(tmp_path / "x.png")
+    )
+    assert proc.returncode == 2 and "needs T_0" in proc.stderr and "Traceback" not in proc.stderr

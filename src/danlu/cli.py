@@ -21,6 +21,7 @@ from danlu import __version__
 from danlu.config import add_arguments, build_config, config_to_dict
 from danlu.errors import TrainingDiverged, UsageError
 from danlu.tasks.demo_config import DemoConfig
+from danlu.tasks.schedule_plot import SchedulePlotConfig
 from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -85,6 +86,15 @@ def _demo(cfg: DemoConfig) -> int:
     return 0
 
 
+def _schedule_plot(cfg: SchedulePlotConfig) -> int:
+    from danlu.tasks.schedule_plot import plot_named_schedule
+
+    info = plot_named_schedule(cfg)
+    peaks = ", ".join(map(str, info["argmax"]))
+    print(f"wrote {info['out']}: max {info['max']:.4g} at step(s) {peaks}; min {info['min']:.4g}")
+    return 0
+
+
 @dataclass(frozen=True)
 class Command:
     path: tuple[str, ...]  # e.g. ("tabular", "train")
@@ -107,9 +117,18 @@ COMMANDS: tuple[Command, ...] = (
         _tabular_predict,
         "predict a CSV table with a trained run folder",
     ),
+    Command(
+        ("schedule", "plot"),
+        SchedulePlotConfig,
+        _schedule_plot,
+        "draw a learning-rate schedule (multiplier against step) to a PNG",
+    ),
 )
 
-_GROUP_HELP = {"tabular": "tabular regression and classification"}
+_GROUP_HELP = {
+    "tabular": "tabular regression and classification",
+    "schedule": "learning-rate schedules",
+}
 
 
 def build_parser() -> Parser:

@@ -17,7 +17,7 @@ from danlu.optim import (
     RMSProp,
     create_optimizer,
     optimizer_names,
-    param_groups,
+    weight_decay_groups,
 )
 
 
@@ -83,7 +83,7 @@ def test_module_gets_a_no_decay_group_for_biases_and_norm_weights() -> None:
             model.scale,
         ]
     )
-    assert param_groups(model, 0.1)[0]["weight_decay"] == 0.1
+    assert weight_decay_groups(model, 0.1)[0]["weight_decay"] == 0.1
 
 
 def test_decay_really_skips_the_no_decay_group() -> None:

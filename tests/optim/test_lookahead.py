@@ -103,6 +103,27 @@ def test_param_groups_are_shared_so_schedulers_reach_the_inner_optimizer() -> No
     assert inner.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**3)
 
 
+def test_works_under_grad_scaler_like_torch_inner_optimizer() -> None:
+    results = []
+    for make_inner in (
+        lambda ps: Adam(ps, lr=0.01),
+        lambda ps: torch.optim.Adam(ps, lr=0.01, foreach=False),
+    ):
+        model = make_net()
+        opt = Lookahead(make_inner(model.parameters()), k=3)
+        scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+        for t, (x, y) in enumerate(BATCHES[:10]):
+            opt.zero_grad()
+            scaler.scale(nn.functional.mse_loss(model(x), y)).backward()
+            if t == 4:  # overflow: the whole Lookahead step (and its counter) is skipped
+                next(model.parameters()).grad[0, 0] = float("nan")
+            scaler.step(opt)
+            scaler.update()
+        assert opt.step_count == 9
+        results.append(flat_params(model))
+    torch.testing.assert_close(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
 def test_slow_weights_follow_added_param_groups() -> None:
     model = make_net()
     extra = nn.Parameter(torch.ones(3, dtype=torch.float64))

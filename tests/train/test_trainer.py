@@ -130,6 +130,49 @@ def test_grad_clip_bounds_the_update(tmp_path) -> None:
     assert torch.linalg.vector_norm(after - before) == pytest.approx(0.5, rel=1e-5)
 
 
+def test_clip_by_value_clamps_each_gradient_entry(tmp_path) -> None:
+    model = nn.Linear(5, 1)
+    before = torch.cat([p.detach().clone().flatten() for p in model.parameters()])
+    data = TensorData(torch.full((4, 5), 100.0), torch.zeros(4))
+    cfg = TrainConfig(epochs=1, batch_size=4, lr=1.0, optimizer="sgd", momentum=0.0,
+                      grad_clip=0.01, clip_mode="value", quiet=True, device="cpu")  # fmt: skip
+    Trainer(model, mse_loss, data, cfg, tmp_path).fit()
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.allclose((after - before).abs(), torch.full_like(after, 0.01))
+
+
+def test_inspect_logs_vanishing_gradients_of_a_deep_sigmoid_stack(tmp_path) -> None:
+    layers: list[nn.Module] = []
+    for i in range(6):
+        layers += [nn.Linear(5 if i == 0 else 16, 16), nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(16, 1))
+    cfg = TrainConfig(epochs=2, batch_size=16, quiet=True, device="cpu", inspect=4)
+    Trainer(model, mse_loss, make_data(), cfg, tmp_path).fit()
+    events = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    inspect = [e for e in events if e["event"] == "inspect"]
+    assert [e["step"] for e in inspect] == [1, 5, 9]
+    norms = inspect[0]["grad_norm"]
+    assert next(iter(norms)) == "0.weight" and list(norms)[-1] == "12.weight"
+    assert norms["0.weight"] < norms["12.weight"] / 100  # gradients vanish towards the input
+    assert set(inspect[0]["saturated"]) == {"1", "3", "5", "7", "9", "11"}
+    assert (tmp_path / "inspect.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_schedule_and_warmup_drive_the_logged_learning_rate(tmp_path) -> None:
+    cfg = TrainConfig(epochs=2, batch_size=16, lr=0.1, quiet=True, device="cpu", log_every=1,
+                      schedule="step", schedule_args="step_size=4;gamma=0.5", warmup=2)  # fmt: skip
+    Trainer(make_model(), mse_loss, make_data(), cfg, tmp_path).fit()
+    events = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    lrs = [round(e["lr"], 6) for e in events if e["event"] == "train"]
+    # logged after each step: warm-up 0.05, 0.1, then halving every 4 steps
+    assert lrs == [0.05, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025]
+
+
+def test_unknown_optimizer_lists_valid_names(tmp_path) -> None:
+    with pytest.raises(UsageError, match="unknown optimizer 'adamx'; valid: sgd, momentum"):
+        Trainer(make_model(), mse_loss, make_data(), TrainConfig(optimizer="adamx"), tmp_path)
+
+
 def test_amp_is_refused_on_cpu(tmp_path) -> None:
     cfg = TrainConfig(device="cpu", amp=True)
     with pytest.raises(UsageError, match="needs a CUDA device"):

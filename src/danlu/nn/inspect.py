@@ -74,6 +74,7 @@ class Inspector:
         every: record every ``every``-th step (step 0 is always recorded), ≥ 1.
         margin: an output counts as saturated when σ < margin or σ > 1 - margin
             (tanh: |tanh| > 1 - margin), in (0, 0.5).
+        start_step: the number of training steps already taken (when resuming a run).
 
     Use as a context manager, or call :meth:`attach` and :meth:`detach`. Records accumulate
     until :meth:`clear`; on long runs record every few steps (``every=50``) or clear after
@@ -87,6 +88,7 @@ class Inspector:
         layers: Iterable[str] | None = None,
         every: int = 1,
         margin: float = 0.01,
+        start_step: int = 0,
     ) -> None:
         if not (isinstance(every, int) and every >= 1):
             raise ValueError(f"every must be an int >= 1, got {every!r}; 1 records every step")
@@ -106,7 +108,7 @@ class Inspector:
         self._layers = {name: modules[name] for name in names}
         self._param_order = {name: i for i, (name, _) in enumerate(model.named_parameters())}
         self._handles: list[RemovableHandle] = []
-        self._steps_seen = 0  # training forwards so far
+        self._steps_seen = start_step  # training forwards so far (a resumed run starts later)
         self._step = -1  # the current step
         self._pending_acts: list[tuple[int, str, str, Tensor]] = []  # stats stay on device
         self._pending_grads: list[tuple[int, str, Tensor]] = []

@@ -20,7 +20,7 @@ from danlu.optim.adagrad import AdaGrad, adagrad
 from danlu.optim.adam import Adam, AdamW, adam
 from danlu.optim.base import BaseOptimizer
 from danlu.optim.ema import EMA
-from danlu.optim.factory import create_optimizer, optimizer_names, param_groups
+from danlu.optim.factory import create_optimizer, optimizer_names, weight_decay_groups
 from danlu.optim.lazy import Lazy, touched_rows
 from danlu.optim.lookahead import Lookahead
 from danlu.optim.plot import plot_schedule
@@ -70,7 +70,6 @@ __all__ = [
     "linear_warmup",
     "noam",
     "optimizer_names",
-    "param_groups",
     "piecewise_linear",
     "plot_schedule",
     "rmsprop",
@@ -78,4 +77,5 @@ __all__ = [
     "sgd",
     "step_decay",
     "touched_rows",
+    "weight_decay_groups",
 ]

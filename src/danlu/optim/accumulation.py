@@ -72,11 +72,14 @@ class GradientAccumulation(OptimizerWrapper):
             return loss
         self.micro_step = 0
         if self.average and self.steps > 1:
+            grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
             with torch.no_grad():
-                grads = [p.grad for g in self.param_groups for p in g["params"]]
-                for grad in grads:
-                    if grad is not None:
-                        grad.div_(self.steps)
+                dense = [g for g in grads if not g.is_sparse]
+                if dense:
+                    torch._foreach_div_(dense, self.steps)
+                for g in grads:
+                    if g.is_sparse:
+                        g.div_(self.steps)
         self.optimizer.step()
         return loss
 

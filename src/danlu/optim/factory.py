@@ -43,7 +43,7 @@ from danlu.optim.lookahead import Lookahead
 from danlu.optim.rmsprop import RMSProp
 from danlu.optim.sgd import SGD
 
-__all__ = ["OPTIMIZERS", "WRAPPERS", "create_optimizer", "optimizer_names", "param_groups"]
+__all__ = ["OPTIMIZERS", "WRAPPERS", "create_optimizer", "optimizer_names", "weight_decay_groups"]
 
 # base name -> (class, default keyword arguments)
 OPTIMIZERS: dict[str, tuple[type[BaseOptimizer], dict[str, Any]]] = {
@@ -80,7 +80,7 @@ def _is_norm(module: nn.Module) -> bool:
     return isinstance(module, NORM_TYPES) or "norm" in type(module).__name__.lower()
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+def weight_decay_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """Split trainable parameters into a decayed group and a ``weight_decay=0`` group.
 
     No decay for biases and normalisation weights: parameters with ndim ≤ 1 and all
@@ -155,7 +155,7 @@ def create_optimizer(
             )
 
     if isinstance(model_or_params, nn.Module):
-        params: Any = param_groups(model_or_params, weight_decay)
+        params: Any = weight_decay_groups(model_or_params, weight_decay)
         embeddings = [
             m.weight
             for m in model_or_params.modules()

@@ -23,12 +23,26 @@ class TrainConfig:
     max_steps: int = option(0, help="stop after this many optimizer steps (0: no limit)")
     batch_size: int = option(32, help="global batch size (split across torchrun processes)")
     lr: float = option(1e-3, help="peak learning rate")
-    optimizer: str = option("adamw", help="optimizer name, e.g. sgd, adam, adamw")
-    momentum: float = option(0.9, help="momentum for sgd/rmsprop")
+    optimizer: str = option(
+        "adamw", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw; prefixes lazy_, "
+        "lookahead_ (e.g. lookahead_adamw)",
+    )  # fmt: skip
+    momentum: float | None = option(
+        None, help="momentum of sgd/momentum/nesterov/rmsprop (none: the optimizer's default)"
+    )
     weight_decay: float = option(0.0, help="weight decay (decoupled for adamw, L2 otherwise)")
-    schedule: str = option("constant", help="learning-rate schedule name, e.g. constant, cosine")
+    schedule: str = option(
+        "constant", help="constant, step, exponential, linear, cosine, cosine_restarts, noam, "
+        "piecewise_linear",
+    )  # fmt: skip
+    schedule_args: str = option(
+        "", help="schedule parameters, e.g. 'T_0=100;T_mult=2' or 'step_size=1000;gamma=0.5'"
+    )
     warmup: int = option(0, help="linear warm-up steps before the schedule")
-    grad_clip: float = option(0.0, help="clip the global gradient norm to this (0: off)")
+    grad_clip: float = option(0.0, help="clip gradients to this (0: off); see --clip-mode")
+    clip_mode: Literal["norm", "value"] = option(
+        "norm", help="norm: rescale so the global L2 norm <= --grad-clip; value: clamp each entry"
+    )
     seed: int = option(0, help="seed for python, numpy, torch and the data order")
     device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to train")
     amp: bool = option(False, help="bf16 autocast (CUDA only)")
@@ -44,6 +58,9 @@ class TrainConfig:
     keep_checkpoints: int = option(2, help="how many recent checkpoints to keep")
     resume: bool = option(False, help="continue from the last checkpoint in --out")
     log_every: int = option(10, help="log the training loss every N steps")
+    inspect: int = option(
+        0, help="every N steps log per-layer activation stats and gradient norms (0: off)"
+    )
     quiet: bool = option(False, help="no progress bar and no per-epoch lines")
 
     def __post_init__(self) -> None:
@@ -62,6 +79,7 @@ class TrainConfig:
             "patience": self.patience,
             "checkpoint_every": self.checkpoint_every,
             "grad_clip": self.grad_clip,
+            "inspect": self.inspect,
             "weight_decay": self.weight_decay,
         }
         for name, value in non_negative.items():

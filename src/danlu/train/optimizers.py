@@ -1,48 +1,72 @@
-"""Optimizer and learning-rate schedule for a run, from the ``TrainConfig`` options."""
+"""Optimizer and learning-rate schedule of a run, built from ``TrainConfig`` options.
+
+Both go through :mod:`danlu.optim`'s factories: ``--optimizer`` accepts every name of
+:func:`danlu.optim.optimizer_names` (``adamw``, ``momentum``, ``lookahead_adam``, ...) and
+``--schedule`` every name of :func:`danlu.optim.schedule_names`, with its parameters in
+``--schedule-args "T_0=100;T_mult=2"``. Weight decay skips biases and norm weights.
+"""
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import torch
 from torch import nn
 
 from danlu.errors import UsageError
+from danlu.optim import as_lr_scheduler, create_optimizer, create_schedule
 from danlu.train.config import TrainConfig
 
-__all__ = ["build_optimizer", "build_scheduler"]
+__all__ = ["build_optimizer", "build_scheduler", "parse_schedule_args"]
 
-_OPTIMIZERS = ("sgd", "adam", "adamw")
-_SCHEDULES = ("constant", "cosine", "linear")
+_MOMENTUM_BASES = ("sgd", "momentum", "nesterov", "rmsprop")
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimizer named by ``--optimizer`` with ``--lr`` and ``--weight-decay``."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    name, lr, wd = config.optimizer, config.lr, config.weight_decay
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=wd)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    raise UsageError(f"unknown optimizer {name!r}; valid: {', '.join(_OPTIMIZERS)}")
+    """The optimizer named by ``--optimizer`` with ``--lr``, ``--weight-decay``, ``--momentum``."""
+    kwargs: dict[str, Any] = {}
+    if config.momentum is not None:
+        if not config.optimizer.endswith(_MOMENTUM_BASES):
+            raise UsageError(
+                f"--momentum applies to {', '.join(_MOMENTUM_BASES)}, not {config.optimizer!r}"
+            )
+        kwargs["momentum"] = config.momentum
+    return create_optimizer(
+        config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay, **kwargs
+    )
+
+
+def parse_schedule_args(text: str) -> dict[str, Any]:
+    """``"T_0=100;T_mult=2"`` -> ``{"T_0": 100, "T_mult": 2}`` (numbers parsed, rest kept)."""
+    params: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(
+                f"invalid --schedule-args item {item!r}; expected key=value pairs separated "
+                "by ';', e.g. 'T_0=100;T_mult=2'"
+            )
+        value: Any = raw.strip()
+        for convert in (int, float):
+            try:
+                value = convert(value)
+                break
+            except ValueError:
+                continue
+        params[key.strip()] = value
+    return params
 
 
 def build_scheduler(
     optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    """``--schedule`` after ``--warmup`` linear warm-up steps, as a LambdaLR."""
-    name, warmup = config.schedule, config.warmup
-    if name not in _SCHEDULES:
-        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(_SCHEDULES)}")
-
-    def multiplier(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if name == "constant":
-            return 1.0
-        t = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return 0.5 * (1 + math.cos(math.pi * t)) if name == "cosine" else 1.0 - t
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, multiplier)
+    """``--schedule`` (after ``--warmup`` linear warm-up steps) as a LambdaLR multiplier."""
+    params = parse_schedule_args(config.schedule_args)
+    try:
+        schedule = create_schedule(
+            config.schedule, total_steps=max(total_steps, config.warmup + 1),
+            warmup=config.warmup, **params,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(f"--schedule {config.schedule}: {exc}") from None
+    return as_lr_scheduler(optimizer, schedule)

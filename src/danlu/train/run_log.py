@@ -20,7 +20,7 @@ from typing import Any
 
 from danlu.train.checkpoint import atomic_write, write_json
 
-__all__ = ["RunLog", "plot_curves", "plot_runs", "read_events"]
+__all__ = ["RunLog", "plot_curves", "plot_inspection", "plot_runs", "read_events"]
 
 
 def _clean(value: Any) -> Any:
@@ -88,6 +88,8 @@ class RunLog:
             return
         write_json(self.out / "metrics.json", {k: _clean(v) for k, v in metrics.items()})
         plot_curves(self.events, self.out / "curves.png")
+        if any(e["event"] == "inspect" for e in self.events):
+            plot_inspection(self.events, self.out / "inspect.png")
 
     def close(self) -> None:
         if self.enabled and not self._fh.closed:
@@ -125,7 +127,10 @@ def plot_runs(
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, safe in threads
 
     per_run = {label: _series(events) for label, events in runs.items()}
-    names = sorted({n for s in per_run.values() for n in s}, key=lambda n: (n != "train_loss", n))
+    names = sorted(
+        {n for s in per_run.values() for n in s},
+        key=lambda n: (n != "train_loss", n != "val_loss", n),  # the losses first
+    )
     n = max(1, len(names))
     cols = min(3, n)
     rows = math.ceil(n / cols)
@@ -151,4 +156,30 @@ def plot_runs(
         ax.text(0.5, 0.5, "no metrics logged", ha="center", va="center")
     if title:
         fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+
+
+def plot_inspection(events: list[dict[str, Any]], path: str | Path) -> None:
+    """``--inspect`` events: gradient norm per weight (log scale), saturated and dead
+    fractions per activation layer, against the step. Vanishing gradients show as the
+    first layers' norms lying decades below the last layers'."""
+    from matplotlib.figure import Figure
+
+    panels = [("grad_norm", "gradient norm ‖∂L/∂W‖"), ("saturated", "saturated fraction"),
+              ("dead", "dead ReLU fraction")]  # fmt: skip
+    inspect = [e for e in events if e.get("event") == "inspect"]
+    shown = [(key, title) for key, title in panels if any(e.get(key) for e in inspect)]
+    fig = Figure(figsize=(4.6 * max(1, len(shown)), 3.4), layout="constrained")
+    for i, (key, title) in enumerate(shown):
+        ax = fig.add_subplot(1, len(shown), i + 1)
+        layers = list(dict.fromkeys(name for e in inspect for name in e.get(key, {})))
+        for name in layers:
+            points = [(e["step"], e[key][name]) for e in inspect if name in e.get(key, {})]
+            ax.plot([p[0] for p in points], [p[1] for p in points], label=name)
+        if key == "grad_norm":
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
     fig.savefig(path, dpi=110)

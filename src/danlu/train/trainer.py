@@ -32,6 +32,8 @@ from tqdm.auto import tqdm
 
 from danlu.data.sampler import EpochBatches, shard
 from danlu.errors import TrainingDiverged, UsageError
+from danlu.functional.clip import clip_grad_norm, clip_grad_value
+from danlu.nn.inspect import Inspector
 from danlu.train.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -152,6 +154,9 @@ class Trainer:
             dynamic_ncols=True,
         )
         t_start, seen = time.perf_counter(), 0
+        inspector = None
+        if cfg.inspect:  # hooks on activations and weights, read every cfg.inspect steps
+            inspector = Inspector(self.model, every=cfg.inspect, start_step=state.step).attach()
         stop = state.step >= self.total_steps
         while not stop and state.epoch < cfg.epochs:
             self.ddp_model.train()
@@ -166,8 +171,10 @@ class Trainer:
                 weight = len(local) * self.dist.world_size / len(indices)
                 self.optimizer.zero_grad(set_to_none=True)
                 (loss * weight).backward()
-                if cfg.grad_clip > 0:
-                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                if cfg.grad_clip > 0 and cfg.clip_mode == "norm":
+                    clip_grad_norm(self.model.parameters(), cfg.grad_clip)
+                elif cfg.grad_clip > 0:
+                    clip_grad_value(self.model.parameters(), cfg.grad_clip)
                 self.optimizer.step()
                 self.scheduler.step()
                 state.step += 1
@@ -188,6 +195,8 @@ class Trainer:
                     )  # fmt: skip
                     bar.set_postfix(loss=f"{mean:.4g}", samples_s=f"{rate:.0f}")
                     state.loss_sum, state.loss_count = 0.0, 0
+                if inspector is not None and (state.step - 1) % cfg.inspect == 0:
+                    self._log_inspection(inspector)
                 bar.update(1)
                 if cfg.eval_every and state.step % cfg.eval_every == 0:
                     stop = self._evaluate()
@@ -204,6 +213,8 @@ class Trainer:
         if not self.history or self.history[-1]["step"] != state.step:
             self._evaluate()  # the final weights always get an evaluation
         bar.close()
+        if inspector is not None:
+            inspector.detach()
         return self._finish(time.perf_counter() - t_start)
 
     # ------------------------------------------------------------------ helpers
@@ -219,6 +230,20 @@ class Trainer:
                 f"loss became {loss.item()} at step {self.state.step + 1} "
                 f"(epoch {self.state.epoch}); {hint}. Try a lower --lr or --grad-clip"
             )
+
+    def _log_inspection(self, inspector: Inspector) -> None:
+        """One ``inspect`` event: per-layer activation statistics and gradient norms."""
+        acts = inspector.activation_stats()
+        self.log.log(
+            "inspect", self.state.step,
+            grad_norm=inspector.grad_norms(),
+            act_mean={k: r.mean for k, r in acts.items()},
+            act_std={k: r.std for k, r in acts.items()},
+            saturated={k: r.saturated_fraction for k, r in acts.items()
+                       if r.saturated_fraction is not None},
+            dead={k: r.dead_fraction for k, r in acts.items() if r.dead_fraction is not None},
+        )  # fmt: skip
+        inspector.clear()
 
     def _evaluate(self) -> bool:
         """Run ``evaluate``, log it, track the best; return True when it is time to stop."""
