@@ -79,8 +79,8 @@ def test_bad_usage_is_one_line_and_status_2(argv: list[str], message: str, tmp_p
 
 def test_schedule_plot_draws_cosine_restarts(tmp_path) -> None:
     out = tmp_path / "lr.png"
-    proc = run_danlu("schedule", "plot", "--name", "cosine_restarts", "--steps", "1000",
-                     "--T-0", "100", "--T-mult", "2", "--warmup", "50", "--out", str(out))  # fmt: skip
+    args = ["--name", "cosine_restarts", "--steps", "1000", "--T-0", "100", "--T-mult", "2"]
+    proc = run_danlu("schedule", "plot", *args, "--warmup", "50", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:4] == b"\x89PNG"
     # restarts after 100, 200, 400 steps, shifted by the 50 warm-up steps
