@@ -136,3 +136,20 @@ def test_missing_or_unparsable_config_file(tmp_path) -> None:
     other.write_text("[x]\n")
     with pytest.raises(UsageError, match=r"valid: \.toml, \.json, \.yaml"):
         parse(["--config", str(other)])
+
+
+@dataclass(frozen=True)
+class FastTextLike:
+    model: str = option(help="model file", positional=True)
+    k: int = option(1, positional=True)
+    min_count: int = option(1, aliases=("-minCount", "--minCount"))
+    input: str = option("", aliases=("-input",))
+
+
+def test_positional_arguments_and_flag_aliases() -> None:
+    cfg = parse(["m.bin", "5", "-minCount", "3", "-input", "train.txt"], FastTextLike)
+    assert cfg == FastTextLike("m.bin", 5, 3, "train.txt")
+    cfg = parse(["m.bin", "--minCount", "2"], FastTextLike)
+    assert cfg.k == 1 and cfg.min_count == 2
+    with pytest.raises(SystemExit):  # argparse: the required positional is missing
+        parse(["--min-count", "2"], FastTextLike)

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
-import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from danlu import __version__
-from danlu.config import add_arguments, build_config, config_to_dict
+from danlu.config import add_arguments, build_config
 from danlu.errors import TrainingDiverged, UsageError
+from danlu.tasks.command import Command
 from danlu.tasks.demo_config import DemoConfig
 from danlu.tasks.schedule_plot import SchedulePlotConfig
-from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
+from danlu.tasks.tabular.commands import COMMANDS as TABULAR_COMMANDS
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -47,36 +45,7 @@ class Parser(argparse.ArgumentParser):
         self.error(f"unrecognized arguments: {' '.join(parts)}; see {self.prog} --help")
 
 
-# ------------------------------------------------------------------------------ handlers
-
-
-def _is_main_process() -> bool:
-    return os.environ.get("RANK", "0") == "0"
-
-
-def _announce(cfg: Any, quiet: bool) -> None:
-    if not quiet and _is_main_process():
-        print("config: " + json.dumps(config_to_dict(cfg), ensure_ascii=False), flush=True)
-
-
-def _tabular_train(cfg: TabularTrainConfig) -> int:
-    from danlu.tasks.tabular.train import describe, train_tabular
-
-    _announce(cfg, cfg.train.quiet)
-    metrics = train_tabular(cfg)
-    if _is_main_process():
-        print(f"{describe(metrics)}  (run folder: {cfg.out})")
-    return 0
-
-
-def _tabular_predict(cfg: TabularPredictConfig) -> int:
-    from danlu.tasks.tabular.predict import predict_tabular
-
-    result = predict_tabular(cfg)
-    if len(result) > 1:  # the file had the target column: show how well we did
-        shown = " ".join(f"{k} {v:.5g}" for k, v in result.items() if k != "rows")
-        print(f"{result['rows']} rows: {shown}", file=sys.stderr)
-    return 0
+# ------------------------------------------------------------------------------ commands
 
 
 def _demo(cfg: DemoConfig) -> int:
@@ -95,35 +64,13 @@ def _schedule_plot(cfg: SchedulePlotConfig) -> int:
     return 0
 
 
-@dataclass(frozen=True)
-class Command:
-    path: tuple[str, ...]  # e.g. ("tabular", "train")
-    config: type
-    run: Callable[[Any], int]
-    help: str
-
-
+# Every subcommand, in --help order. Task packages contribute their COMMANDS tuples.
 COMMANDS: tuple[Command, ...] = (
     Command(("demo",), DemoConfig, _demo, "train every task on the data shipped with danlu"),
-    Command(
-        ("tabular", "train"),
-        TabularTrainConfig,
-        _tabular_train,
-        "train a regression/classification MLP on a CSV table",
-    ),
-    Command(
-        ("tabular", "predict"),
-        TabularPredictConfig,
-        _tabular_predict,
-        "predict a CSV table with a trained run folder",
-    ),
-    Command(
-        ("schedule", "plot"),
-        SchedulePlotConfig,
-        _schedule_plot,
-        "draw a learning-rate schedule (multiplier against step) to a PNG",
-    ),
-)
+    *TABULAR_COMMANDS,
+    Command(("schedule", "plot"), SchedulePlotConfig, _schedule_plot,
+            "draw a learning-rate schedule (multiplier against step) to a PNG"),
+)  # fmt: skip
 
 _GROUP_HELP = {
     "tabular": "tabular regression and classification",

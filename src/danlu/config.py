@@ -65,9 +65,22 @@ def option(
     help: str = "",
     embed: bool = False,
     default_factory: Any = _MISSING,
+    aliases: tuple[str, ...] = (),
+    positional: bool = False,
 ) -> Any:
-    """A dataclass field with CLI help text; ``embed=True`` flattens a nested config."""
-    metadata = {"help": help, "embed": embed}
+    """A dataclass field with CLI help text.
+
+    Args:
+        default: the default value (omit for a required option).
+        help: the ``--help`` text; the default is appended automatically.
+        embed: for a nested config: its fields become unprefixed flags.
+        default_factory: as in :func:`dataclasses.field`.
+        aliases: extra spellings of the flag, e.g. ``("-minCount", "--minCount")`` for
+            fastText-compatible command lines.
+        positional: a positional argument instead of a flag (optional when it has a
+            default), e.g. ``danlu test MODEL FILE [k]``.
+    """
+    metadata = {"help": help, "embed": embed, "aliases": aliases, "positional": positional}
     if default_factory is not _MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -82,6 +95,8 @@ class FieldSpec:
     type: Any
     default: Any  # _MISSING when required
     help: str
+    aliases: tuple[str, ...] = ()
+    positional: bool = False
 
     @property
     def dest(self) -> str:
@@ -128,7 +143,12 @@ def field_specs(
             sub_defaults = None if default is _MISSING else default
             specs.extend(field_specs(tp, path, prefix, sub_defaults))
             continue
-        specs.append(FieldSpec(path, _prefix + f.name, tp, default, f.metadata.get("help", "")))
+        specs.append(
+            FieldSpec(
+                path, _prefix + f.name, tp, default, f.metadata.get("help", ""),
+                tuple(f.metadata.get("aliases", ())), bool(f.metadata.get("positional", False)),
+            )
+        )  # fmt: skip
     keys = [s.key for s in specs]
     dup = {k for k in keys if keys.count(k) > 1}
     if dup and not _path:
@@ -251,10 +271,17 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> list[FieldSpec]
     )
     for spec in specs:
         inner, _ = _unwrap_optional(spec.type)
+        help_text = f"{spec.help} (default: {_format_default(spec.default)})".strip()
+        if spec.positional:
+            parser.add_argument(
+                spec.dest, metavar=spec.key.upper(), help=help_text, default=_NOT_GIVEN,
+                nargs=None if spec.required else "?",
+            )  # fmt: skip
+            continue
         names = [spec.flag]
         if "_" in spec.key:
             names.append("--" + spec.key)
-        help_text = f"{spec.help} (default: {_format_default(spec.default)})".strip()
+        names += [a for a in spec.aliases if a not in names]
         if inner is bool:
             parser.add_argument(
                 *names,
@@ -367,7 +394,8 @@ def build_config(cls: type[C], args: argparse.Namespace) -> C:
 
 
 def _instantiate(cls: type[C], specs: list[FieldSpec], resolved: dict[tuple[str, ...], Any]) -> C:
-    missing = [s.flag for s in specs if s.required and s.path not in resolved]
+    missing = [s.key.upper() if s.positional else s.flag for s in specs
+               if s.required and s.path not in resolved]  # fmt: skip
     if missing:
         raise UsageError(f"missing required option(s): {', '.join(missing)}")
     resolved = {**{s.path: s.default for s in specs if not s.required}, **resolved}

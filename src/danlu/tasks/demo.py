@@ -10,77 +10,19 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from danlu.errors import UsageError
-from danlu.tasks.demo_config import DemoConfig
+from danlu.tasks.demo_config import Demo, DemoConfig, sample_path
+from danlu.tasks.tabular.demo import DEMOS as TABULAR_DEMOS
 from danlu.train.checkpoint import write_json
-from danlu.train.config import TrainConfig
 
 __all__ = ["DEMOS", "Demo", "run_demo", "sample_path"]
 
 
-def sample_path(name: str) -> Path:
-    """Path of a data file shipped in ``danlu/samples``."""
-    path = Path(str(resources.files("danlu") / "samples" / name))
-    if not path.is_file():
-        raise FileNotFoundError(f"packaged sample {name!r} is missing from {path.parent}")
-    return path
-
-
-@dataclass(frozen=True)
-class Demo:
-    name: str
-    task: str
-    data: str
-    metric: str  # key of the run's metrics.json shown in the summary
-    run: Callable[[Path, str], dict[str, Any]]  # (run folder, device) -> metrics
-
-
-def _tabular(
-    target: str, task: str, hidden: tuple[int, ...], **train: Any
-) -> Callable[[Path, str], dict]:
-    def run(out: Path, device: str) -> dict[str, Any]:
-        from danlu.tasks.tabular.config import TabularTrainConfig
-        from danlu.tasks.tabular.train import train_tabular
-
-        cfg = TabularTrainConfig(
-            data=str(sample_path("wine.csv")),
-            target=target,
-            task=task,
-            out=str(out),
-            hidden=hidden,
-            val_fraction=0.25,
-            train=TrainConfig(device=device, quiet=True, early_stop_metric="val_loss", **train),
-        )
-        return train_tabular(cfg)
-
-    return run
-
-
-# The demos, in the order they run; later tasks add theirs here.
-DEMOS: tuple[Demo, ...] = (
-    Demo(
-        "tabular-classification",
-        "tabular classification (MLP, softmax CE)",
-        "UCI Wine, 178 rows: cultivar",
-        "val_accuracy",
-        _tabular("cultivar", "classification", (32,), epochs=60, batch_size=16, lr=3e-3),
-    ),
-    Demo(
-        "tabular-regression",
-        "tabular regression (MLP, MSE)",
-        "UCI Wine, 178 rows: alcohol %",
-        "val_r2",
-        _tabular(
-            "alcohol", "regression", (32,), epochs=80, batch_size=16, lr=3e-3, weight_decay=1e-2
-        ),
-    ),
-)
+# The demos, in the order they run. Each task package contributes a DEMOS tuple.
+DEMOS: tuple[Demo, ...] = (*TABULAR_DEMOS,)
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
 
 from danlu.config import option
 
-__all__ = ["DemoConfig"]
+__all__ = ["Demo", "DemoConfig", "sample_path"]
+
+
+def sample_path(name: str) -> Path:
+    """Path of a data file shipped in ``danlu/samples`` (sources: its README.md)."""
+    path = Path(str(resources.files("danlu") / "samples" / name))
+    if not path.is_file():
+        raise FileNotFoundError(f"packaged sample {name!r} is missing from {path.parent}")
+    return path
+
+
+@dataclass(frozen=True)
+class Demo:
+    """One entry of ``danlu demo``: trains a model into ``run(out_dir, device)``."""
+
+    name: str
+    task: str
+    data: str
+    metric: str  # key of the returned metrics shown in the summary
+    run: Callable[[Path, str], dict[str, Any]]  # (run folder, device) -> metrics
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,33 @@ def test_nan_via_cli_stops_with_status_1(tmp_path) -> None:
     assert "training stopped: loss became" in proc.stderr and "at step" in proc.stderr
     assert "last good checkpoint" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "model.safetensors").exists()
+
+
+@pytest.mark.slow
+def test_covid_five_fold_cv_mse_is_below_one(shared_data: Path, tmp_path) -> None:
+    """The course's HW1 data: 5-fold CV MSE of the README's command stays under 1.0."""
+    cfg = TabularTrainConfig(
+        data=str(shared_data / "covid-hw1" / "covid.train.csv"),
+        target="tested_positive",
+        drop=("id",),
+        folds=5,
+        hidden=(256, 64),
+        out=str(tmp_path),
+        train=TrainConfig(
+            epochs=300,
+            batch_size=64,
+            lr=1e-3,
+            weight_decay=0.05,
+            patience=50,
+            early_stop_metric="val_loss",
+            quiet=True,
+            device="cpu",
+        ),
+    )
+    metrics = train_tabular(cfg)
+    assert metrics["rows"] == 2699 and len(metrics["per_fold"]) == 5
+    assert metrics["cv_val_mse_mean"] < 1.0
+    # the refit model predicts the training file about as well as the folds did on held-out rows
+    result = predict_tabular(TabularPredictConfig(model=str(tmp_path), data=cfg.data,
+                                                  out=str(tmp_path / "p.csv")))  # fmt: skip
+    assert result["mse"] < 1.0

@@ -1,0 +1,38 @@
+"""``danlu tabular train|predict`` (handlers import torch only when they run)."""
+
+from __future__ import annotations
+
+import sys
+
+from danlu.tasks.command import Command, announce_config, is_main_process
+from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
+
+__all__ = ["COMMANDS"]
+
+
+def _train(cfg: TabularTrainConfig) -> int:
+    from danlu.tasks.tabular.train import describe, train_tabular
+
+    announce_config(cfg, cfg.train.quiet)
+    metrics = train_tabular(cfg)
+    if is_main_process():
+        print(f"{describe(metrics)}  (run folder: {cfg.out})")
+    return 0
+
+
+def _predict(cfg: TabularPredictConfig) -> int:
+    from danlu.tasks.tabular.predict import predict_tabular
+
+    result = predict_tabular(cfg)
+    if len(result) > 1:  # the file had the target column: show how well we did
+        shown = " ".join(f"{k} {v:.5g}" for k, v in result.items() if k != "rows")
+        print(f"{result['rows']} rows: {shown}", file=sys.stderr)
+    return 0
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(("tabular", "train"), TabularTrainConfig, _train,
+            "train a regression/classification MLP on a CSV table"),
+    Command(("tabular", "predict"), TabularPredictConfig, _predict,
+            "predict a CSV table with a trained run folder"),
+)  # fmt: skip
