@@ -21,6 +21,8 @@ from danlu.tasks.command import Command
 from danlu.tasks.demo_config import DemoConfig
 from danlu.tasks.schedule_plot import SchedulePlotConfig
 from danlu.tasks.tabular.commands import COMMANDS as TABULAR_COMMANDS
+from danlu.tasks.tagging.commands import COMMANDS as TAGGING_COMMANDS
+from danlu.tasks.text_classification.commands import COMMANDS as TEXT_COMMANDS
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -68,6 +70,8 @@ def _schedule_plot(cfg: SchedulePlotConfig) -> int:
 COMMANDS: tuple[Command, ...] = (
     Command(("demo",), DemoConfig, _demo, "train every task on the data shipped with danlu"),
     *TABULAR_COMMANDS,
+    *TEXT_COMMANDS,
+    *TAGGING_COMMANDS,
     Command(("schedule", "plot"), SchedulePlotConfig, _schedule_plot,
             "draw a learning-rate schedule (multiplier against step) to a PNG"),
 )  # fmt: skip
@@ -75,6 +79,8 @@ COMMANDS: tuple[Command, ...] = (
 _GROUP_HELP = {
     "tabular": "tabular regression and classification",
     "schedule": "learning-rate schedules",
+    "tag": "sequence labeling (NER): train, eval, predict",
+    "seg": "Chinese word segmentation: train, eval, cut",
 }
 
 

@@ -16,13 +16,15 @@ from typing import Any
 from danlu.errors import UsageError
 from danlu.tasks.demo_config import Demo, DemoConfig, sample_path
 from danlu.tasks.tabular.demo import DEMOS as TABULAR_DEMOS
+from danlu.tasks.tagging.demo import DEMOS as TAGGING_DEMOS
+from danlu.tasks.text_classification.demo import DEMOS as TEXT_DEMOS
 from danlu.train.checkpoint import write_json
 
 __all__ = ["DEMOS", "Demo", "run_demo", "sample_path"]
 
 
 # The demos, in the order they run. Each task package contributes a DEMOS tuple.
-DEMOS: tuple[Demo, ...] = (*TABULAR_DEMOS,)
+DEMOS: tuple[Demo, ...] = (*TABULAR_DEMOS, *TEXT_DEMOS, *TAGGING_DEMOS)
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

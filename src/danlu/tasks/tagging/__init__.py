@@ -1,0 +1,1 @@
+"""Sequence labeling: Chinese NER and word segmentation with CRF/MEMM/softmax heads."""

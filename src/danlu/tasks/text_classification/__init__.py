@@ -1,0 +1,1 @@
+"""Text classification: fastText-compatible tools, neural classifiers, multi-label."""
