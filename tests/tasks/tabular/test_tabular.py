@@ -133,7 +133,7 @@ def test_covid_five_fold_cv_mse_is_below_one(shared_data: Path, tmp_path) -> Non
         target="tested_positive",
         drop=("id",),
         folds=5,
-        hidden=(256, 64),
+        hidden=(512, 128),
         out=str(tmp_path),
         train=TrainConfig(
             epochs=300,
