@@ -1,9 +1,14 @@
-"""Run every ``benchmarks/bench_*.py`` and write BENCHMARKS.md.
+"""Run ``benchmarks/bench_*.py`` and write BENCHMARKS.md.
+
+Each benchmark's section is kept in ``benchmarks/results/<name>.md`` (with the machine,
+date and command of the run that produced it); BENCHMARKS.md is assembled from all of
+them, so re-running one benchmark updates its section and keeps the others.
 
 Usage::
 
     python benchmarks/run_all.py --out BENCHMARKS.md          # everything (make bench)
-    python benchmarks/run_all.py --only optim --quick          # one module, fewer repeats
+    python benchmarks/run_all.py --only optim                  # one benchmark, others kept
+    python benchmarks/run_all.py --only optim --quick --out /tmp/b.md   # smoke run
 """
 
 from __future__ import annotations
@@ -66,21 +71,33 @@ def main(argv: list[str] | None = None) -> int:
         paths = [p for p in paths if p.stem in wanted]
 
     command = "python benchmarks/run_all.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    sections = [
-        "# danlu benchmarks\n",
-        "Written by `make bench`. Every ratio compares danlu with the named reference "
-        "measured in the same run on the same machine; absolute times drift on shared "
-        "machines, ratios much less.\n",
-        machine_description(),
-        f"- command: `{command.strip()}`\n",
-    ]
+    machine = machine_description()
+    results = HERE / "results"
+    smoke = args.quick or Path(args.out).resolve() != (HERE.parent / "BENCHMARKS.md").resolve()
+    fresh: dict[str, str] = {}
     for path in paths:
         print(f"[bench] {path.stem} ...", flush=True)
         t0 = time.perf_counter()
-        section = load(path).run(quick=args.quick)
-        print(f"[bench] {path.stem} done in {time.perf_counter() - t0:.1f}s", flush=True)
-        sections.append(section.rstrip() + "\n")
-    Path(args.out).write_text("\n".join(sections), encoding="utf-8")
+        section = load(path).run(quick=args.quick).rstrip() + "\n"
+        seconds = time.perf_counter() - t0
+        print(f"[bench] {path.stem} done in {seconds:.1f}s", flush=True)
+        fresh[path.stem] = (
+            f"{section}\n<sub>measured by `{command.strip()}` ({seconds:.0f} s)</sub>\n\n"
+            f"<sub>{' '.join(machine.splitlines())}</sub>\n"
+        )
+    if not smoke:  # keep the sections of benchmarks not run this time
+        results.mkdir(exist_ok=True)
+        for name, text in fresh.items():
+            (results / f"{name}.md").write_text(text, encoding="utf-8")
+        fresh = {p.stem: p.read_text(encoding="utf-8") for p in sorted(results.glob("*.md"))}
+    header = [
+        "# danlu benchmarks\n",
+        "Written by `make bench` (`python benchmarks/run_all.py`). Every ratio compares danlu "
+        "with the named reference measured in the same run on the same machine; absolute "
+        "times drift on shared machines, ratios much less. Each section ends with the "
+        "command, machine and date that produced it.\n",
+    ]
+    Path(args.out).write_text("\n".join(header + list(fresh.values())), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
