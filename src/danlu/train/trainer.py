@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -165,7 +166,7 @@ class Trainer:
                 batch = self.data.get(local, self.device)
                 with autocast(self.device, cfg.amp):
                     loss = self.loss_fn(self.ddp_model, batch)  # mean over the local batch
-                self._check_loss(loss)
+                loss_value = self._check_loss(loss)
                 # DDP averages gradients over processes; weighting each local mean by its
                 # share of the global batch makes that average the global-batch mean.
                 weight = len(local) * self.dist.world_size / len(indices)
@@ -180,7 +181,7 @@ class Trainer:
                 state.step += 1
                 state.batch += 1
                 seen += len(indices)
-                state.loss_sum += float(loss.detach()) * weight / self.dist.world_size
+                state.loss_sum += loss_value * weight / self.dist.world_size
                 state.loss_count += 1
 
                 if state.step % cfg.log_every == 0 or state.step == self.total_steps:
@@ -218,18 +219,21 @@ class Trainer:
         return self._finish(time.perf_counter() - t_start)
 
     # ------------------------------------------------------------------ helpers
-    def _check_loss(self, loss: torch.Tensor) -> None:
+    def _check_loss(self, loss: torch.Tensor) -> float:
+        """The loss as a float (the step's one host sync); NaN/inf stops the run."""
         if loss.dim() != 0:
             raise ValueError(
                 f"loss_fn must return a scalar mean loss, got shape {tuple(loss.shape)}"
             )
-        if not torch.isfinite(loss.detach()).item():
+        value = float(loss.detach())
+        if not math.isfinite(value):
             where = self.last_checkpoint or latest_checkpoint(self.ckpt_dir)
             hint = f"last good checkpoint: {where}" if where else "no checkpoint was written"
             raise TrainingDiverged(
-                f"loss became {loss.item()} at step {self.state.step + 1} "
+                f"loss became {value} at step {self.state.step + 1} "
                 f"(epoch {self.state.epoch}); {hint}. Try a lower --lr or --grad-clip"
             )
+        return value
 
     def _log_inspection(self, inspector: Inspector) -> None:
         """One ``inspect`` event: per-layer activation statistics and gradient norms."""
