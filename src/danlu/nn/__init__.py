@@ -3,11 +3,13 @@
 from danlu.nn.activations import ACTIVATIONS, activation_names, create_activation
 from danlu.nn.attention import AdditiveAttention, DotProductAttention, MultiHeadAttention
 from danlu.nn.cnn import create_model, model_names
+from danlu.nn.crf import CRF
 from danlu.nn.dropout import Dropout
 from danlu.nn.impl import IMPLS, check_impl
 from danlu.nn.init import INIT_SCHEMES, init_scheme_names, init_weights
 from danlu.nn.inspect import Inspector
 from danlu.nn.local_attention import LocalSelfAttention, sliding_window_attention
+from danlu.nn.memm import MEMM, BiMEMM
 from danlu.nn.mlp import MLP
 from danlu.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from danlu.nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
@@ -19,19 +21,23 @@ from danlu.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from danlu.nn.transitions import allowed_transitions
 from danlu.nn.whitening import PCAWhitening, ZCAWhitening
 
 __all__ = [
     "ACTIVATIONS",
+    "CRF",
     "GRU",
     "IMPLS",
     "INIT_SCHEMES",
     "LSTM",
+    "MEMM",
     "MLP",
     "RNN",
     "AdditiveAttention",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BiMEMM",
     "DotProductAttention",
     "Dropout",
     "Inspector",
@@ -49,6 +55,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "ZCAWhitening",
     "activation_names",
+    "allowed_transitions",
     "check_impl",
     "create_activation",
     "create_model",
