@@ -1,0 +1,200 @@
+"""danlu's fastText classifier against the official fastText (``fasttext-numpy2``), one run.
+
+THUCNews titles (``../shared/data/thucnews``: 45,000 train, 10,000 dev, 10 classes),
+segmented with jieba once (not timed) into fastText ``__label__`` files. For each setting
+both tools train as separate processes, so interpreter start-up and imports count, exactly
+as a user sees it: ``danlu supervised ...`` against
+``python -c "import fasttext; fasttext.train_supervised(...).save_model(...)"``. Reported:
+
+- dev accuracy (P@1) of each, whole-process training time (command start to model file
+  written; the best of ``REPEATS`` interleaved runs) and peak resident memory
+  (``/usr/bin/time``), with danlu/official ratios;
+- prediction throughput (lines/s, Python API, all dev lines in one call, best of 3 after
+  a warm-up call on 100 lines);
+- ``danlu quantize``: size and accuracy;
+- multi-label bdci-car-2018 (fixed 80/20 split by ``content_id``): micro-F1 of ``-loss zlpr``
+  and ``-loss ova``.
+
+Targets (issue 5): accuracy >= official; time <= 1.5x at ``-epoch 5``, <= 1.0x at 25;
+throughput >= official; memory <= 1.5x.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _util import markdown_table
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PY = sys.executable
+REPEATS = 2
+
+
+def _segment(src: Path, dst: Path) -> None:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    with src.open(encoding="utf-8") as f, dst.open("w", encoding="utf-8") as out:
+        for line in f:
+            text, label = line.rstrip("\n").rsplit("\t", 1)
+            words = " ".join(w for w in jieba.cut(text) if w.strip())
+            out.write(f"__label__{label} {words}\n")
+
+
+def _timed(cmd: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB) of one process."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return wall, int(proc.stderr.strip().splitlines()[-1]) // 1024
+
+
+def _official_cmd(train: Path, out: Path, opts: dict) -> list[str]:
+    args = ", ".join(f"{k}={v!r}" for k, v in opts.items())
+    code = (f"import fasttext; fasttext.train_supervised({str(train)!r}, verbose=0, {args})"
+            f".save_model({str(out)!r})")  # fmt: skip
+    return [PY, "-c", code]
+
+
+def _danlu_cmd(train: Path, prefix: Path, opts: dict) -> list[str]:
+    flags = [x for k, v in opts.items() for x in (f"-{k}", str(v))]
+    return [PY, "-m", "danlu", "supervised", "-input", str(train), "-output", str(prefix),
+            "-verbose", "0", *flags]  # fmt: skip
+
+
+def _compare(tmp: Path, train: Path, dev: Path, opts: dict, repeats: int) -> dict:
+    import fasttext as official_ft
+
+    from danlu import fasttext as danlu_ft
+
+    off_path, our_prefix = tmp / "official.bin", tmp / "danlu"
+    off, ours = [], []
+    for _ in range(repeats):  # interleaved, so both see the same machine load
+        off.append(_timed(_official_cmd(train, off_path, opts)))
+        ours.append(_timed(_danlu_cmd(train, our_prefix, opts)))
+    off_model = official_ft.load_model(str(off_path))
+    our_model = danlu_ft.load_model(str(our_prefix) + ".safetensors")
+    texts = [x.split(" ", 1)[1] for x in dev.read_text(encoding="utf-8").splitlines()]
+    speeds = []
+    for model in (off_model, our_model):
+        model.predict(texts[:100], k=1)  # one-time set-up (danlu hashes its vocabulary)
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            model.predict(texts, k=1)
+            best = min(best, time.perf_counter() - t0)
+        speeds.append(len(texts) / best)
+    return {
+        "acc": (off_model.test(str(dev))[1], our_model.test(str(dev))[1]),
+        "time": (min(w for w, _ in off), min(w for w, _ in ours)),
+        "mem": (max(m for _, m in off), max(m for _, m in ours)),
+        "speed": tuple(speeds),
+        "our_file": Path(str(our_prefix) + ".safetensors"),
+    }
+
+
+def _bdci(tmp: Path) -> list[list[object]]:
+    """Multi-label micro-F1 of zlpr and ova on a fixed 80/20 split (danlu only)."""
+    import jieba
+
+    from danlu import fasttext as danlu_ft
+
+    jieba.setLogLevel(logging.WARNING)
+    texts: dict[str, str] = {}
+    labels: dict[str, set[str]] = {}
+    with (DATA / "bdci-car-2018" / "train.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            texts[row["content_id"]] = row["content"]
+            labels.setdefault(row["content_id"], set()).add(row["subject"])
+    ids = sorted(texts)
+    random.Random(0).shuffle(ids)
+    cut = int(0.8 * len(ids))
+    files = {}
+    for name, part in (("train", ids[:cut]), ("test", ids[cut:])):
+        path = tmp / f"bdci_{name}.txt"
+        with path.open("w", encoding="utf-8") as out:
+            for i in part:
+                tags = " ".join(f"__label__{s}" for s in sorted(labels[i]))
+                out.write(f"{tags} {' '.join(w for w in jieba.cut(texts[i]) if w.strip())}\n")
+        files[name] = path
+    rows = []
+    for loss in ("zlpr", "ova"):
+        model = danlu_ft.train_supervised(input=str(files["train"]), loss=loss, epoch=25,
+                                          lr=0.5, wordNgrams=2, thread=1)  # fmt: skip
+        n, p, r = model.test(str(files["test"]), k=-1, threshold=0.5)
+        rows.append([f"-loss {loss}", n, f"{p:.4f}", f"{r:.4f}", f"{2 * p * r / (p + r):.4f}"])
+    return rows
+
+
+def run(quick: bool = False) -> str:
+    title = "## fastText classifier vs official fastText (THUCNews titles, jieba)\n\n"
+    if not (DATA / "thucnews" / "train.txt").is_file():
+        return title + "Skipped: ../shared/data/thucnews is missing.\n"
+    try:
+        import fasttext  # noqa: F401
+    except ImportError:
+        return title + "Skipped: the official `fasttext` module is not installed.\n"
+    settings = [
+        {"wordNgrams": 1, "epoch": 5, "loss": "softmax"},
+        {"wordNgrams": 2, "epoch": 5, "loss": "softmax"},
+    ]
+    if not quick:
+        settings += [
+            {"wordNgrams": 1, "epoch": 25, "loss": "softmax"},
+            {"wordNgrams": 2, "epoch": 25, "loss": "softmax"},
+            {"wordNgrams": 2, "epoch": 5, "loss": "hs"},
+            {"wordNgrams": 2, "epoch": 5, "loss": "ova"},
+        ]
+    rows, qrows = [], []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        train, dev = tmp / "train.txt", tmp / "dev.txt"
+        _segment(DATA / "thucnews" / "train.txt", train)
+        _segment(DATA / "thucnews" / "dev.txt", dev)
+        for s in settings:
+            opts = {**s, "dim": 100, "lr": 0.5, "thread": 2}
+            r = _compare(tmp, train, dev, opts, 1 if quick else REPEATS)
+            (ao, ad), (to, td), (mo, md), (so, sd) = r["acc"], r["time"], r["mem"], r["speed"]
+            rows.append([
+                f"-wordNgrams {s['wordNgrams']} -epoch {s['epoch']} -loss {s['loss']}",
+                f"{ao:.4f}", f"{ad:.4f}", f"{to:.2f}", f"{td:.2f}", f"{td / to:.2f}",
+                f"{so:,.0f}", f"{sd:,.0f}", f"{sd / so:.2f}", mo, md, f"{md / mo:.2f}",
+            ])  # fmt: skip
+            if s["wordNgrams"] == 2 and s["epoch"] == 5 and s["loss"] == "softmax":
+                from danlu import fasttext as danlu_ft
+                from danlu.tasks.text_classification.quantize import quantize_file
+
+                _, q, before, after = quantize_file(str(r["our_file"]), str(tmp / "q"))
+                qacc = danlu_ft.load_model(str(q)).test(str(dev))[1]
+                qrows.append(["danlu", f"{before / 1e6:.1f}", f"{after / 1e6:.1f}",
+                              f"{before / after:.1f}", f"{ad:.4f}", f"{qacc:.4f}"])  # fmt: skip
+        bdci = [] if quick else _bdci(tmp)
+    table = markdown_table(
+        ["setting (-dim 100 -lr 0.5 -thread 2)", "acc official", "acc danlu", "train s official",
+         "train s danlu", "time ratio", "pred lines/s official", "pred lines/s danlu",
+         "speed ratio", "peak MB official", "peak MB danlu", "memory ratio"], rows)  # fmt: skip
+    out = (title + "Dev accuracy (P@1, 10,000 lines); whole-process training time (best of "
+           f"{1 if quick else REPEATS}, interleaved); ratios are danlu / official. Targets: "
+           "accuracy >= official, time <= 1.5x at -epoch 5 and <= 1.0x at -epoch 25.\n\n"
+           + table + "\n\n### danlu quantize (-wordNgrams 2 -epoch 5 model)\n\n"
+           + markdown_table(["model", "MB before", "MB after", "shrink", "acc before",
+                             "acc after"], qrows) + "\n")  # fmt: skip
+    if bdci:
+        out += ("\n### Multi-label: bdci-car-2018 (80/20 split by content_id, seed 0; "
+                "-epoch 25 -lr 0.5 -wordNgrams 2; every label with probability >= 0.5)\n\n"
+                + markdown_table(["loss", "test texts", "micro-P", "micro-R", "micro-F1"], bdci)
+                + "\n")  # fmt: skip
+    return out
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

@@ -1,0 +1,143 @@
+"""fastText's Python API on danlu: ``train_supervised``, ``load_model``, ``predict``, ``test``.
+
+A drop-in for the parts of ``import fasttext`` that text classification uses::
+
+    from danlu import fasttext
+    model = fasttext.train_supervised(input="train.txt", lr=0.5, wordNgrams=2, epoch=25)
+    model.predict("体育 比赛 结果", k=2)      # (('__label__sports', ...), array([0.93, ...]))
+    model.test("dev.txt")                      # (N, P@1, R@1)
+    model.save_model("model.safetensors")
+    model = fasttext.load_model("model.safetensors")
+
+Options take fastText's names (``wordNgrams``, ``minCount``, ...) or danlu's
+(``word_ngrams``); danlu adds ``tokenizer``, ``validation`` and ``loss="zlpr"``. Models
+are single safetensors files: loading one reads arrays and JSON, it executes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from danlu.errors import UsageError
+
+__all__ = ["FastText", "load_model", "train_supervised"]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class FastText:
+    """A trained classifier with fastText's methods (wraps :class:`FastTextModel`)."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    @property
+    def labels(self) -> list[str]:
+        """Labels, most frequent first (fastText's ``model.labels``)."""
+        return list(self._model.labels)
+
+    @property
+    def words(self) -> list[str]:
+        """Vocabulary, most frequent first."""
+        return list(self._model.dictionary.words)
+
+    def _tokens(self, text: str) -> list[str]:
+        from danlu.tasks.text_classification.data import get_tokenizer, parse_line
+
+        if "\n" in text:
+            raise ValueError("predict processes one line at a time (remove '\\n')")
+        prefix = self._model.args.get("label", "__label__")
+        if self._model.tokenizer == "whitespace" and prefix not in text and text.isascii():
+            return text.split()  # fast path, same tokens
+        return parse_line(text, prefix, get_tokenizer(self._model.tokenizer))[0]
+
+    def predict(self, text: str | list[str], k: int = 1, threshold: float = 0.0) -> tuple[Any, Any]:
+        """Top-``k`` labels and probabilities, as fastText returns them.
+
+        Args:
+            text: one line, or a list of lines.
+            k: labels per line (-1: every label above ``threshold``).
+            threshold: minimal probability.
+
+        Returns:
+            For one line: (tuple of labels, float array). For a list: (list of label
+            lists, list of float arrays).
+        """
+        if isinstance(text, list):
+            idx, probs = self._model.predict_topk([self._tokens(t) for t in text], k, threshold)
+            probs = probs.astype(np.float64)
+            names = np.asarray([*self._model.labels, ""], dtype=object)[idx]  # -1 -> ""
+            if (idx >= 0).all():
+                return names.tolist(), list(probs)
+            keep = idx >= 0
+            return (
+                [row[m].tolist() for row, m in zip(names, keep, strict=True)],
+                [row[m] for row, m in zip(probs, keep, strict=True)],
+            )
+        (pred,) = self._model.predict_tokens([self._tokens(text)], k, threshold)
+        return tuple(lab for lab, _ in pred), np.array([q for _, q in pred])
+
+    def test(self, path: str, k: int = 1, threshold: float = 0.0) -> tuple[int, float, float]:
+        """(N, P@k, R@k) on a labeled file (micro-averaged over labeled lines)."""
+        from danlu.tasks.text_classification.predict import test_file
+
+        return test_file(self._model, path, k, threshold)
+
+    def test_label(
+        self, path: str, k: int = 1, threshold: float = 0.0
+    ) -> dict[str, dict[str, float]]:
+        """``{label: {"precision", "recall", "f1score"}}`` on a labeled file."""
+        from danlu.tasks.text_classification.predict import test_label_file
+
+        return test_label_file(self._model, path, k, threshold)
+
+    def get_sentence_vector(self, text: str) -> np.ndarray:
+        """The hidden vector (dim,): mean of the line's input rows, ``</s>`` included."""
+        return self._model.hidden([self._tokens(text)])[0].numpy()
+
+    def get_dimension(self) -> int:
+        return self._model.dim
+
+    def save_model(self, path: str) -> None:
+        """Write the model to one safetensors file."""
+        self._model.save(path)
+
+
+def train_supervised(input: str, **options: Any) -> FastText:
+    """Train a classifier on a fastText ``__label__`` file.
+
+    Args:
+        input: the training file.
+        **options: fastText's names (``lr``, ``dim``, ``epoch``, ``wordNgrams``,
+            ``minCount``, ``loss``, ``thread``, ``seed``, ...) or danlu's snake-case ones.
+
+    Example:
+        >>> model = train_supervised(input="train.txt", epoch=25, lr=0.5)  # doctest: +SKIP
+    """
+    from danlu.tasks.text_classification.config import SupervisedConfig
+    from danlu.tasks.text_classification.train import train_fasttext
+
+    names = {f.name for f in dataclasses.fields(SupervisedConfig)}
+    kwargs: dict[str, Any] = {"output": ""}
+    for key, value in options.items():
+        name = {"pretrainedVectors": "pretrained_vectors"}.get(key, _snake(key))
+        if name not in names:
+            raise UsageError(f"unknown option {key!r}; valid: {', '.join(sorted(names))}")
+        kwargs[name] = value
+    kwargs.setdefault("verbose", 0)
+    cfg = SupervisedConfig(input=str(input), **kwargs)
+    return FastText(train_fasttext(cfg))
+
+
+def load_model(path: str | Path) -> FastText:
+    """Load a model file written by ``danlu supervised`` or :meth:`FastText.save_model`."""
+    from danlu.tasks.text_classification.model import load_model as _load
+
+    return FastText(_load(path))

@@ -1,0 +1,151 @@
+"""Options of ``danlu supervised|test|test-label|predict|predict-prob|quantize`` (no torch).
+
+Flags follow fastText: ``-minCount 2`` and ``--minCount 2`` both work, as does danlu's
+``--min-count 2``; defaults are fastText's supervised defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from danlu.config import option
+from danlu.errors import UsageError
+
+__all__ = [
+    "LOSSES",
+    "MODELS",
+    "PredictConfig",
+    "QuantizeConfig",
+    "SupervisedConfig",
+    "TestConfig",
+]
+
+LOSSES = ("softmax", "hs", "ns", "ova", "zlpr")
+MODELS = ("fasttext", "textcnn", "textrnn", "textrnn_att", "textrcnn", "transformer")
+
+
+def _ft(name: str) -> tuple[str, ...]:
+    return (f"-{name}", f"--{name}")
+
+
+@dataclass(frozen=True)
+class SupervisedConfig:
+    """``danlu supervised``: train a fastText-compatible text classifier."""
+
+    input: str = option(
+        help="training file, one example a line: __label__X text", aliases=_ft("input")
+    )
+    output: str = option(help="model prefix: writes PREFIX.safetensors", aliases=_ft("output"))
+    lr: float = option(0.1, help="learning rate (decays linearly to 0)", aliases=_ft("lr"))
+    dim: int = option(100, help="size of word vectors", aliases=_ft("dim"))
+    ws: int = option(
+        5, help="context window (unused in supervised mode; fastText compat)", aliases=_ft("ws")
+    )
+    epoch: int = option(5, help="number of epochs", aliases=_ft("epoch"))
+    min_count: int = option(1, help="minimal number of word occurrences", aliases=_ft("minCount"))
+    min_count_label: int = option(
+        0, help="minimal number of label occurrences", aliases=_ft("minCountLabel")
+    )
+    minn: int = option(0, help="min length of char n-gram", aliases=_ft("minn"))
+    maxn: int = option(0, help="max length of char n-gram (0: none)", aliases=_ft("maxn"))
+    neg: int = option(5, help="number of negatives sampled (-loss ns)", aliases=_ft("neg"))
+    word_ngrams: int = option(1, help="max length of word n-gram", aliases=_ft("wordNgrams"))
+    loss: Literal["softmax", "hs", "ns", "ova", "zlpr"] = option(
+        "softmax", help="loss function", aliases=_ft("loss")
+    )
+    bucket: int = option(2_000_000, help="number of hash buckets", aliases=_ft("bucket"))
+    thread: int = option(
+        min(12, os.cpu_count() or 1),
+        help="CPU threads (neural models; the linear model trains on one)",
+        aliases=_ft("thread"),
+    )
+    lr_update_rate: int = option(
+        100,
+        help="tokens between learning-rate updates (fastText compat)",
+        aliases=_ft("lrUpdateRate"),
+    )
+    label: str = option("__label__", help="label prefix", aliases=_ft("label"))
+    verbose: int = option(2, help="verbosity level (0: silent)", aliases=_ft("verbose"))
+    seed: int = option(
+        0, help="random seed (-thread 1 -seed S is reproducible)", aliases=_ft("seed")
+    )
+    pretrained_vectors: str = option(
+        "", help=".vec file of word vectors to start from", aliases=_ft("pretrainedVectors")
+    )
+    tokenizer: Literal["whitespace", "char", "jieba"] = option(
+        "whitespace",
+        help="whitespace (fastText), char, or jieba for raw Chinese",
+        aliases=_ft("tokenizer"),
+    )
+    model: Literal["fasttext", "textcnn", "textrnn", "textrnn_att", "textrcnn", "transformer"] = (
+        option("fasttext", help="classifier", aliases=_ft("model"))
+    )
+    validation: str = option(
+        "", help="validation file: keep the best epoch, stop early", aliases=_ft("validation")
+    )
+    patience: int = option(
+        3, help="epochs without validation gain before stopping", aliases=_ft("patience")
+    )
+    batch_size: int = option(0, help="examples per update (0: automatic)", aliases=_ft("batch"))
+    autotune_validation: str = option(
+        "",
+        help="validation file for the hyper-parameter search",
+        aliases=_ft("autotune-validation"),
+    )
+    autotune_duration: int = option(
+        300, help="seconds of hyper-parameter search", aliases=_ft("autotune-duration")
+    )
+
+    def __post_init__(self) -> None:
+        positive = {"-dim": self.dim, "-epoch": self.epoch, "-bucket": self.bucket,
+                    "-thread": self.thread, "-wordNgrams": self.word_ngrams,
+                    "-lrUpdateRate": self.lr_update_rate}  # fmt: skip
+        for flag, value in positive.items():
+            if value < 1:
+                raise UsageError(f"{flag} must be >= 1, got {value}")
+        if not self.lr > 0:
+            raise UsageError(f"-lr must be > 0, got {self.lr}")
+        if self.neg < 1 and self.loss == "ns":
+            raise UsageError(f"-neg must be >= 1 with -loss ns, got {self.neg}")
+        if self.maxn > 0 and not 1 <= self.minn <= self.maxn:
+            raise UsageError(f"need 1 <= -minn <= -maxn, got -minn {self.minn} -maxn {self.maxn}")
+        if self.batch_size < 0:
+            raise UsageError(f"-batch must be >= 0, got {self.batch_size}")
+        if not self.label:
+            raise UsageError("-label must be a non-empty prefix such as __label__")
+
+
+@dataclass(frozen=True)
+class TestConfig:
+    """``danlu test MODEL FILE [k] [threshold]``: N, P@k and R@k as fastText prints them."""
+
+    model: str = option(help="PREFIX.safetensors written by danlu supervised", positional=True)
+    file: str = option(help="labeled test file", positional=True)
+    k: int = option(1, help="labels predicted per line", positional=True)
+    threshold: float = option(0.0, help="minimal probability", positional=True)
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """``danlu predict MODEL FILE|- [k] [threshold]``: top-k labels of each line."""
+
+    model: str = option(help="PREFIX.safetensors written by danlu supervised", positional=True)
+    file: str = option(help="text file, or - to read standard input line by line", positional=True)
+    k: int = option(1, help="labels per line (-1: all above threshold)", positional=True)
+    threshold: float = option(0.0, help="minimal probability", positional=True)
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    """``danlu quantize``: prune rows by norm and store int8 weights."""
+
+    input: str = option(help="PREFIX.safetensors to shrink", aliases=_ft("input"))
+    output: str = option(help="output prefix: writes PREFIX.q.safetensors", aliases=_ft("output"))
+    cutoff: int = option(
+        0, help="keep this many input rows (largest norms; 0: automatic)", aliases=_ft("cutoff")
+    )
+    retrain: bool = option(
+        False, help="(accepted for fastText compatibility; no effect)", aliases=("-retrain",)
+    )

@@ -1,0 +1,167 @@
+"""Reading fastText ``__label__`` files, with whitespace, char or jieba tokenization.
+
+A line ``__label__sports __label__news Real Madrid wins`` holds every token that starts
+with the label prefix as a label (several for multi-label) and the rest as the text.
+Lines without a label are skipped and counted (as fastText does); a byte sequence that is
+not UTF-8 is reported with the file and line.
+
+Tokenizers:
+    whitespace: fastText's rule: tokens are separated by space, tab, ``\\v``, ``\\f``, ``\\r``
+        and NUL (other Unicode spaces, such as U+3000, stay inside tokens).
+    char: every non-space character is a token (raw Chinese needs no segmentation).
+    jieba: the non-label text is segmented with jieba (``jieba.lcut``).
+
+Example:
+    >>> parse_line("__label__a __label__b 你好 世界", "__label__", whitespace_tokens)
+    (['你好', '世界'], ['__label__a', '__label__b'])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from danlu.errors import DataError, UsageError
+
+__all__ = [
+    "TOKENIZERS",
+    "LabeledCorpus",
+    "ascii_spaces",
+    "get_tokenizer",
+    "parse_line",
+    "parse_lines",
+    "read_labeled_file",
+    "read_text",
+    "whitespace_tokens",
+]
+
+_FASTTEXT_SPACE = re.compile(r"[ \t\v\f\r\0]+")
+_NON_ASCII_SPACE = re.compile(r"[^\S \t\v\f\r\n]")  # Unicode spaces str.split() would cut at
+TOKENIZERS = ("whitespace", "char", "jieba")
+
+
+def whitespace_tokens(text: str) -> list[str]:
+    """fastText's tokenization: split at space, tab, ``\\v``, ``\\f``, ``\\r``, NUL."""
+    if ascii_spaces(text):
+        return text.split()  # fast path: same result when only ASCII spaces occur
+    return [t for t in _FASTTEXT_SPACE.split(text) if t]
+
+
+def _char_tokens(text: str) -> list[str]:
+    return [c for c in text if not c.isspace()]
+
+
+def _jieba_tokens(text: str) -> list[str]:
+    import jieba
+
+    return [w for w in jieba.lcut(text) if w.strip()]
+
+
+def get_tokenizer(name: str) -> Callable[[str], list[str]]:
+    """The tokenizer called ``name`` (one of :data:`TOKENIZERS`)."""
+    if name == "whitespace":
+        return whitespace_tokens
+    if name == "char":
+        return _char_tokens
+    if name == "jieba":
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        return _jieba_tokens
+    raise UsageError(f"unknown tokenizer {name!r}; valid: {', '.join(TOKENIZERS)}")
+
+
+def parse_line(
+    line: str,
+    label_prefix: str,
+    tokenize: Callable[[str], list[str]],
+    split: Callable[[str], list[str]] = whitespace_tokens,
+) -> tuple[list[str], list[str]]:
+    """Split one line into (text tokens, labels); labels keep their prefix.
+
+    ``split`` may be ``str.split`` when the text is known to hold ASCII spaces only.
+    """
+    parts = split(line)
+    total = line.count(label_prefix)
+    lead = 0  # labels usually come first: take them without testing every token
+    while lead < total and lead < len(parts) and parts[lead].startswith(label_prefix):
+        lead += 1
+    if lead == total:
+        labels, words = parts[:lead], parts[lead:]
+    else:
+        labels = [t for t in parts if t.startswith(label_prefix)]
+        words = [t for t in parts if not t.startswith(label_prefix)]
+    if tokenize is not whitespace_tokens:
+        words = tokenize(" ".join(t for t in parts if not t.startswith(label_prefix)))
+    return words, labels
+
+
+@dataclass
+class LabeledCorpus:
+    """Lines of a labeled file: ``words[i]`` (no ``</s>``) and ``labels[i]`` (with prefix).
+
+    ``skipped`` counts non-empty lines that had no label; ``ntokens`` counts every token
+    read, labels and one ``</s>`` per line included (fastText's ``ntokens``).
+    """
+
+    words: list[list[str]]
+    labels: list[list[str]]
+    skipped: int
+    ntokens: int
+
+
+def read_text(path: str | Path) -> str:
+    """A whole file as text; a missing file or a non-UTF-8 byte is a :class:`UsageError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"input file {str(path)!r} does not exist (give a fastText-format file)")
+    raw = p.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            str(path), line, f"not UTF-8 (byte 0x{raw[exc.start]:02x}); convert the file to UTF-8"
+        ) from None
+
+
+def read_labeled_file(
+    path: str | Path, label_prefix: str = "__label__", tokenizer: str = "whitespace"
+) -> LabeledCorpus:
+    """Read a fastText training/test file (see the module docstring)."""
+    text = read_text(path)
+    return parse_lines(text.splitlines(), label_prefix, tokenizer, ascii_spaces(text))
+
+
+def ascii_spaces(text: str) -> bool:
+    """True when ``str.split`` splits ``text`` exactly as fastText would."""
+    return _NON_ASCII_SPACE.search(text) is None and "\0" not in text
+
+
+def parse_lines(
+    lines: Iterable[str],
+    label_prefix: str = "__label__",
+    tokenizer: str = "whitespace",
+    plain: bool = False,
+) -> LabeledCorpus:
+    """:func:`read_labeled_file` on lines already in memory (``plain``: see
+    :func:`ascii_spaces`)."""
+    tokenize = get_tokenizer(tokenizer)
+    split = str.split if plain else whitespace_tokens
+    words: list[list[str]] = []
+    labels: list[list[str]] = []
+    skipped = 0
+    ntokens = 0
+    for line in lines:
+        w, lab = parse_line(line, label_prefix, tokenize, split)
+        ntokens += len(w) + len(lab) + 1
+        if not lab:
+            skipped += bool(w)
+            continue
+        words.append(w)
+        labels.append(lab)
+    return LabeledCorpus(words, labels, skipped, ntokens)

@@ -1,0 +1,227 @@
+"""The fastText classifier: a mean of input rows, then a linear output layer.
+
+::
+
+    h = (1 / |rows|) * sum_{r in rows(line)} W[r]        # (d,) rows include </s>
+    s = O h                                              # label (or tree node) scores
+
+Only the n-gram buckets that occur in the training data are stored (``ngram_buckets``,
+sorted, row ``nwords + j`` of ``input`` holds bucket ``ngram_buckets[j]``); a bucket that
+never occurred in training maps to a zero row (fastText keeps its random initial vector:
+noise that the classifier never saw). This keeps a 2M-bucket model small in memory and on
+disk while computing the same function on the training data.
+
+Example:
+    >>> model = load_model("model.safetensors")  # doctest: +SKIP
+    >>> model.predict(["体育 新闻"], k=2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from danlu.errors import UsageError
+from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.huffman import HuffmanTree
+
+__all__ = ["FORMAT", "FastTextModel", "load_model"]
+
+FORMAT = "danlu-fasttext-1"
+
+
+@dataclass
+class FastTextModel:
+    """Weights plus dictionary of a trained fastText-style classifier."""
+
+    dictionary: Dictionary
+    input: torch.Tensor  # (nwords + K, d)
+    ngram_buckets: torch.Tensor  # (K,) int64, sorted
+    output: torch.Tensor  # (C, d), or (C - 1, d) for hs
+    loss: str
+    args: dict[str, Any] = field(default_factory=dict)
+    tokenizer: str = "whitespace"
+    _tree: HuffmanTree | None = field(default=None, repr=False)
+    _padded: tuple[torch.Tensor, ...] | None = field(default=None, repr=False)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.dictionary.labels
+
+    @property
+    def dim(self) -> int:
+        return int(self.input.shape[1])
+
+    @property
+    def tree(self) -> HuffmanTree:
+        if self._tree is None:
+            self._tree = HuffmanTree.build(self.dictionary.label_counts)
+        return self._tree
+
+    # ------------------------------------------------------------------ rows and hidden
+    def compact_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Map dictionary rows (``nwords + bucket`` for n-grams) to rows of ``input``.
+
+        Buckets absent from training map to ``len(input)``, a zero row (see module doc).
+        """
+        nwords = self.dictionary.nwords
+        out = rows.copy()
+        gram = rows >= nwords
+        if gram.any():
+            buckets = self.ngram_buckets.numpy()
+            b = rows[gram] - nwords
+            pos = np.searchsorted(buckets, b)
+            pos_c = np.minimum(pos, max(buckets.size - 1, 0))
+            found = (pos < buckets.size) & (buckets[pos_c] == b) if buckets.size else pos < 0
+            out[gram] = np.where(found, nwords + pos_c, self.input.shape[0])
+        return out
+
+    def hidden(self, lines: Sequence[Sequence[str]]) -> torch.Tensor:
+        """Hidden vectors (L, d) of tokenized lines (``</s>`` is appended)."""
+        rows, offsets = self.dictionary.encode(lines)
+        idx = self.compact_rows(rows)
+        lengths = np.diff(offsets)
+        # mean = sum of rows / |rows|; the zero row of unseen buckets is never built: its
+        # occurrences point at row 0 with weight 0
+        weight = np.repeat((1.0 / np.maximum(lengths, 1)).astype(np.float32), lengths)
+        missing = idx == len(self.input)
+        if missing.any():
+            weight[missing] = 0.0
+            idx[missing] = 0
+        return F.embedding_bag(
+            torch.from_numpy(idx),
+            self.input,
+            torch.from_numpy(offsets[:-1]),
+            mode="sum",
+            per_sample_weights=torch.from_numpy(weight).to(self.input.dtype),
+        )
+
+    # ------------------------------------------------------------------ prediction
+    def scores(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Label probabilities (L, C) of hidden vectors (L, d)."""
+        if self.loss != "hs":
+            # numpy: for these small (L, C) arrays torch's thread pool costs more than the maths
+            s = hidden.numpy() @ self.output.numpy().T
+            if self.loss == "softmax":
+                e = np.exp(s - s.max(axis=1, keepdims=True))
+                return torch.from_numpy(e / e.sum(axis=1, keepdims=True))
+            return torch.from_numpy(1.0 / (1.0 + np.exp(-s)))
+        s = hidden @ self.output.T
+        # hs: log p(y) = sum over the path of log sigmoid(+-s_n)
+        paths, codes, mask = self._hs_tables()
+        sn = s[:, paths]  # (L, C, D)
+        sign = codes * 2 - 1
+        return torch.exp((F.logsigmoid(sn * sign) * mask).sum(-1))
+
+    def _hs_tables(self) -> tuple[torch.Tensor, ...]:
+        if self._padded is None:
+            self._padded = tuple(torch.from_numpy(a) for a in self.tree.padded())
+        return self._padded
+
+    def predict_topk(
+        self, lines: Sequence[Sequence[str]], k: int = 1, threshold: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` label indices and probabilities of each line, best first.
+
+        ``k = -1`` gives every label above ``threshold``. For ``zlpr`` a label is
+        predicted only when its score is positive (probability above 0.5).
+
+        Returns:
+            (indices int64 (L, k'), probabilities float32 (L, k')), ``k' = min(k, C)``;
+            entries below the threshold have index -1.
+        """
+        n_labels = len(self.labels)
+        kk = n_labels if k < 0 else min(k, n_labels)
+        if self.loss == "zlpr":
+            threshold = max(threshold, 0.5)
+        idx_parts, p_parts = [], []
+        with torch.no_grad():
+            for start in range(0, len(lines), 8192):
+                probs = self.scores(self.hidden(lines[start : start + 8192])).numpy()
+                # best first; a stable sort keeps the lower label index first on ties
+                top_i = np.argsort(-probs, axis=1, kind="stable")[:, :kk]
+                top_p = np.take_along_axis(probs, top_i, axis=1)
+                top_i[(top_p < threshold) | (top_p <= 0.0)] = -1
+                idx_parts.append(top_i)
+                p_parts.append(top_p)
+        if not idx_parts:
+            return np.zeros((0, kk), np.int64), np.zeros((0, kk), np.float32)
+        return np.concatenate(idx_parts), np.concatenate(p_parts)
+
+    def predict_tokens(
+        self, lines: Sequence[Sequence[str]], k: int = 1, threshold: float = 0.0
+    ) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) pairs of each line, best first (see
+        :meth:`predict_topk`)."""
+        idx, probs = self.predict_topk(lines, k, threshold)
+        labels = self.labels
+        if (idx >= 0).all():
+            names = np.asarray(labels, dtype=object)[idx].tolist()
+            return [list(zip(n, p, strict=True)) for n, p in zip(names, probs.tolist(),
+                                                                   strict=True)]  # fmt: skip
+        return [
+            [(labels[i], p) for i, p in zip(i_row, p_row, strict=True) if i >= 0]
+            for i_row, p_row in zip(idx.tolist(), probs.tolist(), strict=True)
+        ]
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | Path) -> Path:
+        """Write one safetensors file: weights, with dictionary and args in its metadata."""
+        from danlu.train.checkpoint import save_safetensors
+
+        meta = {
+            "format": FORMAT, "loss": self.loss, "tokenizer": self.tokenizer,
+            "dictionary": json.dumps(self.dictionary.to_metadata(), ensure_ascii=False),
+            "args": json.dumps(self.args, ensure_ascii=False),
+        }  # fmt: skip
+        tensors = {"ngram_buckets": self.ngram_buckets.to(torch.int32), "output": self.output}
+        if self.args.get("quantized") == "int8":
+            from danlu.tasks.text_classification.quantize import quantize_rows
+
+            tensors["input_q"], tensors["input_scale"] = quantize_rows(self.input)
+        else:
+            tensors["input"] = self.input
+        return save_safetensors(path, tensors, meta)
+
+
+def load_model(path: str | Path) -> FastTextModel:
+    """Load a model written by :meth:`FastTextModel.save` (reads tensors, executes nothing)."""
+    from danlu.train.checkpoint import load_safetensors, read_safetensors_metadata
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"model file {str(path)!r} does not exist")
+    try:
+        meta = read_safetensors_metadata(p)
+    except ValueError:
+        raise UsageError(f"{path} is not a danlu model file (not safetensors)") from None
+    if meta.get("format") == "danlu-textclf-1":  # a -model textcnn/... network
+        from danlu.tasks.text_classification.neural import load_neural
+
+        return load_neural(p, meta)  # type: ignore[return-value]
+    if meta.get("format") != FORMAT:
+        raise UsageError(
+            f"{path} is not a danlu fastText model (format {meta.get('format')!r}, "
+            f"expected {FORMAT!r}); train one with danlu supervised"
+        )
+    tensors = load_safetensors(p)
+    if "input_q" in tensors:  # written by danlu quantize
+        from danlu.tasks.text_classification.quantize import dequantize_rows
+
+        tensors["input"] = dequantize_rows(tensors["input_q"], tensors["input_scale"])
+    return FastTextModel(
+        dictionary=Dictionary.from_metadata(json.loads(meta["dictionary"])),
+        input=tensors["input"],
+        ngram_buckets=tensors["ngram_buckets"].to(torch.int64),
+        output=tensors["output"],
+        loss=meta["loss"],
+        args=json.loads(meta["args"]),
+        tokenizer=meta.get("tokenizer", "whitespace"),
+    )

@@ -1,0 +1,173 @@
+"""``danlu supervised|test|test-label|predict|predict-prob|quantize`` and bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import danlu_env
+
+from danlu.cli import main
+
+LINES = [f"__label__{'ab'[i % 2]} {'x y' if i % 2 else 'p q'} w{i % 9}" for i in range(200)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("ft")
+    data = folder / "train.txt"
+    data.write_text("\n".join([*LINES, "no label here", ""]) + "\n", encoding="utf-8")
+    code = main(["supervised", "-input", str(data), "-output", str(folder / "m"),
+                 "-epoch", "5", "--wordNgrams", "2", "-bucket", "1000", "-lr", "0.5",
+                 "-verbose", "0"])  # fmt: skip
+    assert code == 0
+    return folder / "m.safetensors", data
+
+
+def test_test_prints_like_fasttext(trained, capsys) -> None:
+    model, data = trained
+    assert main(["test", str(model), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"N\t200\nP@1\t1\nR@1\t1\n", out), out
+    assert main(["test", str(model), str(data), "2"]) == 0
+    assert "P@2\t0.5\nR@2\t1" in capsys.readouterr().out
+
+
+def test_test_label_and_predict_prob(trained, capsys, tmp_path) -> None:
+    model, data = trained
+    assert main(["test-label", str(model), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "F1-Score : 1.000000  Precision : 1.000000  Recall : 1.000000   __label__a" in out
+    text = tmp_path / "q.txt"
+    text.write_text("p q\nx y w1\n", encoding="utf-8")
+    assert main(["predict-prob", str(model), str(text), "2"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("__label__a ") and rows[1].startswith("__label__b ")
+    assert len(rows[0].split()) == 4
+
+
+def test_predict_reads_stdin_line_by_line(trained) -> None:
+    model, _ = trained
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "danlu", "predict", str(model), "-"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True, env=danlu_env(),
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("x y\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "__label__b\n"  # answered before stdin is closed
+    proc.stdin.write("p q\n")
+    proc.stdin.close()
+    assert proc.stdout.read() == "__label__a\n"
+    assert proc.wait(timeout=60) == 0
+
+
+def test_quantize_shrinks_and_keeps_accuracy(trained, capsys, tmp_path) -> None:
+    model, data = trained
+    assert main(["quantize", "-input", str(model), "-output", str(tmp_path / "m.q")]) == 0
+    small = tmp_path / "m.q.safetensors"
+    assert small.stat().st_size < model.stat().st_size
+    assert main(["test", str(small), str(data)]) == 0
+    assert "P@1\t1\n" in capsys.readouterr().out
+
+
+def _error(args: list[str], capsys) -> str:
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys) -> None:
+    out = str(tmp_path / "m")
+    err = _error(["supervised", "-input", str(tmp_path / "nope.txt"), "-output", out], capsys)
+    assert "does not exist" in err
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes(b"__label__a ok\n__label__b caf\xe9\n")
+    assert f"{bad}:2: not UTF-8" in _error(["supervised", "-input", str(bad), "-output", out],
+                                           capsys)  # fmt: skip
+    empty = tmp_path / "empty.txt"
+    empty.write_text("no labels\nat all\n", encoding="utf-8")
+    assert "no line with a label" in _error(
+        ["supervised", "-input", str(empty), "-output", out, "-verbose", "0"], capsys
+    )
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 64)
+    assert "not a danlu model" in _error(["test", str(junk), str(empty)], capsys)
+    assert "-dim must be >= 1" in _error(["supervised", "-input", str(empty), "-output", out,
+                                          "-dim", "0"], capsys)  # fmt: skip
+
+
+def test_other_safetensors_file_is_rejected(tmp_path, capsys) -> None:
+    import torch
+
+    from danlu.train.checkpoint import save_safetensors
+
+    path = tmp_path / "other.safetensors"
+    save_safetensors(path, {"w": torch.zeros(2)}, {"format": "something-else"})
+    assert "not a danlu fastText model" in _error(["predict", str(path), "-"], capsys)
+
+
+def test_neural_model_trains_and_tests(tmp_path, capsys) -> None:
+    data = tmp_path / "train.txt"
+    data.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    prefix = str(tmp_path / "cnn")
+    args = ["supervised", "-input", str(data), "-output", prefix, "-model", "textcnn",
+            "-epoch", "3", "-dim", "16", "-validation", str(data), "-verbose", "0"]  # fmt: skip
+    assert main(args) == 0
+    assert (tmp_path / "cnn.run" / "metrics.json").is_file()
+    assert main(["test", prefix + ".safetensors", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert float(re.search(r"P@1\t(\S+)", out).group(1)) > 0.9, out
+
+
+def test_autotune_keeps_the_best_trial(tmp_path, capsys) -> None:
+    data = tmp_path / "train.txt"
+    data.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    prefix = str(tmp_path / "tuned")
+    args = ["supervised", "-input", str(data), "-output", prefix, "-autotune-validation",
+            str(data), "-autotune-duration", "1", "-bucket", "1000"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "autotune trial 1: as given" in err and "best" in err
+    assert main(["test", prefix + ".safetensors", str(data)]) == 0
+    assert "P@1\t1\n" in capsys.readouterr().out
+
+
+def test_validation_pretrained_vectors_and_tokenizers(tmp_path, capsys) -> None:
+    from danlu import fasttext
+
+    raw = ["__label__pos 质量很好非常满意", "__label__neg 太差了不推荐"] * 40
+    data = tmp_path / "raw.txt"
+    data.write_text("\n".join(raw) + "\n", encoding="utf-8")
+    vec = tmp_path / "v.vec"
+    vec.write_text("2 4\n质 0.5 0 0 0\n差 0 0.5 0 0\n", encoding="utf-8")
+    for tokenizer in ("char", "jieba"):  # raw Chinese, segmented on the fly
+        model = fasttext.train_supervised(
+            input=str(data), tokenizer=tokenizer, validation=str(data), epoch=20, dim=4,
+            pretrainedVectors=str(vec), lr=0.5,
+        )  # fmt: skip
+        assert model.predict("质量很好")[0] == ("__label__pos",), tokenizer
+        assert model.test(str(data))[1] == 1.0
+    bad = tmp_path / "bad.vec"
+    bad.write_text("1 3\n质 1 2 3\n", encoding="utf-8")
+    err = _error(
+        [
+            "supervised",
+            "-input",
+            str(data),
+            "-output",
+            str(tmp_path / "m"),
+            "-dim",
+            "4",
+            "-pretrainedVectors",
+            str(bad),
+            "-verbose",
+            "0",
+        ],
+        capsys,
+    )
+    assert "pass -dim 3" in err
