@@ -35,6 +35,12 @@ from danlu.functional.init import (
     xavier_normal_,
     xavier_uniform_,
 )
+from danlu.functional.multilabel import (
+    one_vs_all_loss,
+    one_vs_all_predict,
+    zlpr_loss,
+    zlpr_predict,
+)
 from danlu.functional.normalization import batch_norm, layer_norm
 from danlu.functional.positional import sinusoidal_encoding
 from danlu.functional.recurrent import elman_cell, gru_cell, jordan_cell, lstm_cell, scan
@@ -64,6 +70,8 @@ __all__ = [
     "layer_norm",
     "lstm_cell",
     "masked_softmax",
+    "one_vs_all_loss",
+    "one_vs_all_predict",
     "orthogonal_",
     "padding_mask",
     "pca_whitening_matrix",
@@ -77,4 +85,6 @@ __all__ = [
     "xavier_normal_",
     "xavier_uniform_",
     "zca_whitening_matrix",
+    "zlpr_loss",
+    "zlpr_predict",
 ]

@@ -11,10 +11,12 @@ from danlu.nn.inspect import Inspector
 from danlu.nn.local_attention import LocalSelfAttention, sliding_window_attention
 from danlu.nn.memm import MEMM, BiMEMM
 from danlu.nn.mlp import MLP
+from danlu.nn.multilabel import MultiLabelCategoricalCrossEntropy, OneVsAllLoss
 from danlu.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from danlu.nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from danlu.nn.recurrent import GRU, LSTM, RNN, Jordan
 from danlu.nn.spatial_transformer import SpatialTransformer
+from danlu.nn.text_classifiers import create_text_classifier, text_classifier_names
 from danlu.nn.transformer import (
     TransformerDecoder,
     TransformerDecoderLayer,
@@ -46,6 +48,8 @@ __all__ = [
     "LearnedPositionalEncoding",
     "LocalSelfAttention",
     "MultiHeadAttention",
+    "MultiLabelCategoricalCrossEntropy",
+    "OneVsAllLoss",
     "PCAWhitening",
     "SinusoidalPositionalEncoding",
     "SpatialTransformer",
@@ -59,8 +63,10 @@ __all__ = [
     "check_impl",
     "create_activation",
     "create_model",
+    "create_text_classifier",
     "init_scheme_names",
     "init_weights",
     "model_names",
     "sliding_window_attention",
+    "text_classifier_names",
 ]
