@@ -1,0 +1,236 @@
+"""The BiLSTM tagger: characters → embeddings → BiLSTM → dropout → emissions → head.
+
+    e_t = [Emb(c_t); WordEmb(p_t)]          (p_t: jieba's B/M/E/S position, optional)
+    h_t = [LSTM→(e_1..e_t); LSTM←(e_t..e_L)]
+    E_t = W · dropout(h_t) + b              (B, T, K) emission scores
+    loss = head.nll(E, y, mask);  ŷ = head.decode(E, mask)
+
+The head is a linear-chain CRF (global normalisation), an MEMM or a Bi-MEMM (local
+softmax over emission + transition from the previous tag, teacher-forced), or a plain
+per-token softmax. Everything needed to rebuild the model (vocabulary, tag set, scheme,
+sizes) is stored in the metadata of ``model.safetensors``, so a run folder is enough to
+evaluate or predict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from danlu.errors import UsageError
+from danlu.nn.recurrent import LSTM
+from danlu.train.checkpoint import load_safetensors, read_safetensors_metadata
+
+__all__ = [
+    "PAD",
+    "UNK",
+    "Batch",
+    "SoftmaxHead",
+    "Tagger",
+    "TaggerSpec",
+    "build_head",
+    "load_tagger",
+]
+
+PAD, UNK = 0, 1  # character ids 0 and 1; real characters start at 2
+WORD_POSITIONS = ("B", "M", "E", "S")  # jieba feature ids 1..4 (0: padding)
+_WORD_DIM = 16
+
+
+class Batch(NamedTuple):
+    """A padded batch: ids (B, T), optional word features (B, T), tags (B, T), mask (B, T)."""
+
+    chars: Tensor
+    feats: Tensor | None
+    tags: Tensor | None
+    mask: Tensor
+
+
+@dataclass(frozen=True)
+class TaggerSpec:
+    """What is needed to rebuild a trained tagger (stored as safetensors metadata)."""
+
+    task: str  # "ner" | "seg"
+    vocab: tuple[str, ...]  # id -> character; ids 0, 1 are <pad>, <unk>
+    tags: tuple[str, ...]  # id -> tag
+    scheme: str  # "BIO" | "BIOES" | "BMES"
+    head: str
+    embedding_dim: int
+    hidden: int
+    layers: int
+    dropout: float
+    word_features: bool
+    constrained: bool
+    max_len: int
+    train_words: tuple[str, ...] = ()  # segmentation: training vocabulary, for OOV recall
+
+    def to_metadata(self) -> dict[str, str]:
+        return {
+            "danlu_task": "tagging",
+            "task": self.task,
+            "vocab": json.dumps(list(self.vocab), ensure_ascii=False),
+            "tags": json.dumps(list(self.tags), ensure_ascii=False),
+            "scheme": self.scheme,
+            "head": self.head,
+            "sizes": json.dumps([self.embedding_dim, self.hidden, self.layers]),
+            "dropout": str(self.dropout),
+            "word_features": str(self.word_features),
+            "constrained": str(self.constrained),
+            "max_len": str(self.max_len),
+            "train_words": json.dumps(list(self.train_words), ensure_ascii=False),
+        }
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> TaggerSpec:
+        emb, hidden, layers = json.loads(meta["sizes"])
+        return cls(
+            task=meta["task"],
+            vocab=tuple(json.loads(meta["vocab"])),
+            tags=tuple(json.loads(meta["tags"])),
+            scheme=meta["scheme"],
+            head=meta["head"],
+            embedding_dim=emb,
+            hidden=hidden,
+            layers=layers,
+            dropout=float(meta["dropout"]),
+            word_features=meta["word_features"] == "True",
+            constrained=meta["constrained"] == "True",
+            max_len=int(meta["max_len"]),
+            train_words=tuple(json.loads(meta.get("train_words", "[]"))),
+        )
+
+
+class SoftmaxHead(nn.Module):
+    """Independent per-token softmax: nll = -Σ_t log softmax(E_t)[y_t]; decode = argmax."""
+
+    def __init__(self, num_tags: int) -> None:
+        super().__init__()
+        self.num_tags = num_tags
+
+    def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor, reduction: str = "mean"
+            ) -> Tensor:  # fmt: skip
+        logp = emissions.log_softmax(-1)  # (B, T, K)
+        gold = logp.gather(-1, tags.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
+        per_seq = -(gold * mask).sum(1)  # (B,)
+        if reduction == "mean":
+            return per_seq.mean()
+        if reduction == "token_mean":
+            return per_seq.sum() / mask.sum()
+        if reduction == "sum":
+            return per_seq.sum()
+        return per_seq
+
+    @torch.no_grad()
+    def decode(self, emissions: Tensor, mask: Tensor, top_k: int = 1) -> tuple[Tensor, Tensor]:
+        best, idx = emissions.log_softmax(-1).max(-1)  # (B, T)
+        return idx.masked_fill(~mask, -1), (best * mask).sum(1)
+
+
+def build_head(name: str, tags: Sequence[str], scheme: str, constrained: bool) -> nn.Module:
+    """The output layer ``name`` over ``tags`` (transition constraints from ``scheme``)."""
+    k = len(tags)
+    if name == "softmax":
+        return SoftmaxHead(k)
+    from danlu.nn.transitions import allowed_transitions
+
+    constraints = allowed_transitions(scheme, list(tags)) if constrained else None
+    if name == "crf":
+        from danlu.nn.crf import CRF
+
+        return CRF(k, constraints=constraints)
+    if name in ("memm", "bimemm"):
+        try:
+            from danlu.nn.memm import MEMM, BiMEMM
+        except ImportError:
+            raise UsageError(f"--head {name} needs danlu.nn.memm, which is missing from this "
+                             "install; use --head crf or softmax") from None  # fmt: skip
+        cls = MEMM if name == "memm" else BiMEMM
+        return cls(k, constraints=constraints)
+    raise UsageError(f"unknown head {name!r}; valid: crf, memm, bimemm, softmax")
+
+
+class Tagger(nn.Module):
+    """Character BiLSTM with a CRF/MEMM/Bi-MEMM/softmax head; see the module docstring.
+
+    ``forward(batch)`` returns the mean loss over the batch's sequences;
+    :meth:`emissions` gives the (B, T, K) scores and :meth:`decode` the best tag ids.
+    """
+
+    def __init__(self, spec: TaggerSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.embed = nn.Embedding(len(spec.vocab), spec.embedding_dim, padding_idx=PAD)
+        in_dim = spec.embedding_dim
+        self.word_embed = None
+        if spec.word_features:
+            self.word_embed = nn.Embedding(len(WORD_POSITIONS) + 1, _WORD_DIM, padding_idx=0)
+            in_dim += _WORD_DIM
+        self.lstm = LSTM(
+            in_dim, spec.hidden, num_layers=spec.layers, batch_first=True, bidirectional=True,
+            dropout=spec.dropout if spec.layers > 1 else 0.0,
+        )  # fmt: skip
+        self.dropout = nn.Dropout(spec.dropout)
+        self.emit = nn.Linear(2 * spec.hidden, len(spec.tags))
+        self.head = build_head(spec.head, spec.tags, spec.scheme, spec.constrained)
+
+    def emissions(self, batch: Batch) -> Tensor:
+        x = self.embed(batch.chars)  # (B, T, E)
+        if self.word_embed is not None:
+            if batch.feats is None:
+                raise ValueError("this model uses word features; the batch has none")
+            x = torch.cat([x, self.word_embed(batch.feats)], dim=-1)  # (B, T, E + 16)
+        lengths = batch.mask.sum(1)
+        h, _ = self.lstm(self.dropout(x), lengths=lengths)  # (B, T, 2H)
+        return self.emit(self.dropout(h))  # (B, T, K)
+
+    def forward(self, batch: Batch) -> Tensor:
+        if batch.tags is None:
+            raise ValueError("forward computes the loss; the batch needs tags")
+        return self.head.nll(self.emissions(batch), batch.tags, batch.mask, reduction="mean")
+
+    @torch.no_grad()
+    def decode(self, batch: Batch) -> Tensor:
+        """Best tag ids (B, T), -1 on padding."""
+        tags, _ = self.head.decode(self.emissions(batch), batch.mask)
+        return tags
+
+
+def load_tagger(run_dir: str | Path, task: str | None = None) -> Tagger:
+    """Rebuild a trained tagger from ``RUN_DIR/model.safetensors`` (no code is executed).
+
+    Args:
+        run_dir: the run folder (or the ``.safetensors`` file itself).
+        task: ``"ner"`` or ``"seg"`` to insist on the kind of model.
+    """
+    path = Path(run_dir)
+    if path.is_dir() or not str(path).endswith(".safetensors"):
+        path = path / "model.safetensors"
+    if not path.is_file():
+        raise UsageError(f"no model found: {path} does not exist (pass a run folder of "
+                         "danlu tag train or danlu seg train)")  # fmt: skip
+    try:
+        meta = read_safetensors_metadata(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if meta.get("danlu_task") != "tagging":
+        raise UsageError(f"{path}: not a danlu tagging model (metadata danlu_task is "
+                         f"{meta.get('danlu_task')!r})")  # fmt: skip
+    spec = TaggerSpec.from_metadata(meta)
+    if task is not None and spec.task != task:
+        other = {"ner": "danlu tag", "seg": "danlu seg"}[spec.task]
+        raise UsageError(f"{path}: this is a {spec.task} model; use {other} commands with it")
+    model = Tagger(spec)
+    model.load_state_dict(load_safetensors(path))
+    return model.eval()
+
+
+def describe_spec(spec: TaggerSpec) -> dict[str, Any]:
+    """A short JSON-ready summary of a spec (for logs)."""
+    return {"task": spec.task, "head": spec.head, "scheme": spec.scheme,
+            "vocab": len(spec.vocab), "tags": len(spec.tags)}  # fmt: skip

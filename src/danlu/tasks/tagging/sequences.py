@@ -1,0 +1,206 @@
+"""Tagged sequences as tensors: vocabulary, long-sequence splitting, padded batches, decoding.
+
+:class:`SequenceData` is what the :class:`~danlu.train.Trainer` batches: ``get(indices)``
+pads the chosen sentences to the longest of them (not to a global maximum), with a
+left-aligned bool mask. :func:`predict_tags` runs a trained :class:`Tagger` over any token
+lists, cutting those over the model's ``max_len`` into pieces and joining the predictions.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from danlu.errors import DataError
+from danlu.tasks.tagging.model import PAD, UNK, WORD_POSITIONS, Batch, Tagger
+
+__all__ = [
+    "SequenceData",
+    "build_vocab",
+    "encode",
+    "predict_tags",
+    "split_long",
+    "word_positions",
+]
+
+_START_OK = frozenset("OBS")  # prefixes that may open a piece without breaking a span
+
+
+def build_vocab(sequences: Sequence[Sequence[str]], min_count: int = 1) -> tuple[str, ...]:
+    """``("<pad>", "<unk>", c1, c2, ...)``: tokens seen at least ``min_count`` times, by count."""
+    counts = Counter(tok for seq in sequences for tok in seq)
+    kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+    return ("<pad>", "<unk>", *kept)
+
+
+def encode(tokens: Sequence[str], index: dict[str, int]) -> np.ndarray:
+    """Token ids, ``UNK`` for tokens outside the vocabulary."""
+    return np.array([index.get(t, UNK) for t in tokens], dtype=np.int64)
+
+
+def word_positions(tokens: Sequence[str]) -> np.ndarray:
+    """jieba's B/M/E/S position of each token (1..4) in its segmentation of the joined text."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    per_char: list[int] = []
+    for word in jieba.lcut("".join(tokens), HMM=True):
+        if len(word) == 1:
+            per_char.append(4)
+        else:
+            per_char.extend([1, *([2] * (len(word) - 2)), 3])
+    out, pos = [], 0
+    for tok in tokens:  # a multi-character token takes the position of its first char
+        out.append(per_char[pos] if pos < len(per_char) else 4)
+        pos += len(tok)
+    assert len(WORD_POSITIONS) == 4
+    return np.array(out, dtype=np.int64)
+
+
+def _repair(tags: list[str], scheme: str) -> list[str]:
+    """Make a piece cut out of a longer sequence well-formed at its two ends."""
+    if not tags:
+        return tags
+    inside = "M" if scheme == "BMES" else "I"
+    prefix, sep, kind = tags[0].partition("-")
+    if prefix == inside:  # the piece opens inside a span: begin it here
+        tags[0] = "B" + sep + kind
+    elif prefix == "E":
+        tags[0] = "S" + sep + kind
+    if scheme == "BIO":  # in BIO any tag may end a span
+        return tags
+    prefix, sep, kind = tags[-1].partition("-")
+    if prefix == "B":  # the piece closes inside a span: end it here
+        tags[-1] = "S" + sep + kind
+    elif prefix == inside:
+        tags[-1] = "E" + sep + kind
+    return tags
+
+
+def split_long(
+    tokens: Sequence[str],
+    tags: Sequence[str],
+    max_len: int,
+    scheme: str,
+) -> list[tuple[int, int]]:
+    """Cut points ``[(start, end), ...]`` of pieces of at most ``max_len`` tokens.
+
+    Each cut is placed at the last position that starts a new span (a tag ``O``, ``B-x``
+    or ``S-x``) so no entity or word is broken; a span longer than ``max_len`` is cut
+    where it must (the caller repairs the tags with :func:`repair_piece`).
+    """
+    n = len(tokens)
+    if max_len <= 0 or n <= max_len:
+        return [(0, n)]
+    pieces, start = [], 0
+    while n - start > max_len:
+        cut = start + max_len
+        for p in range(start + max_len, start, -1):
+            if tags[p].partition("-")[0] in _START_OK:
+                cut = p
+                break
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, n))
+    return pieces
+
+
+def repair_piece(tags: Sequence[str], scheme: str) -> list[str]:
+    """Tags of a piece with a broken span at either end turned into a whole span."""
+    return _repair(list(tags), scheme)
+
+
+def warn_or_reject(
+    path: str, lines: Sequence[int], lengths: Sequence[int], max_len: int, strict: bool
+) -> None:
+    """Report sequences over ``max_len``: DataError with ``strict``, else one warning."""
+    if not lines:
+        return
+    if strict:
+        raise DataError(
+            path, lines[0], f"sequence of {lengths[0]} tokens is longer than --max-len "
+            f"{max_len}; raise --max-len or drop --strict to split it",
+        )  # fmt: skip
+    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    print(f"warning: {path}:{lines[0]}: sequence of {lengths[0]} tokens is longer than "
+          f"--max-len {max_len}; split into pieces{more} (--strict rejects it)",
+          file=sys.stderr)  # fmt: skip
+
+
+class SequenceData:
+    """Variable-length id sequences (and tags, word features) batched by padding.
+
+    Args:
+        chars: one (L_i,) int64 array per sentence, L_i >= 1.
+        tags: matching tag-id arrays, or None (prediction).
+        feats: matching word-feature arrays, or None.
+    """
+
+    def __init__(
+        self,
+        chars: list[np.ndarray],
+        tags: list[np.ndarray] | None = None,
+        feats: list[np.ndarray] | None = None,
+    ) -> None:
+        self.chars, self.tags, self.feats = chars, tags, feats
+        self.lengths = np.array([len(c) for c in chars], dtype=np.int64)
+        if len(chars) and self.lengths.min() < 1:
+            raise ValueError("every sequence needs at least one token")
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def _pad(self, arrays: list[np.ndarray], idx: np.ndarray, width: int, fill: int
+             ) -> torch.Tensor:  # fmt: skip
+        out = np.full((len(idx), width), fill, dtype=np.int64)
+        for row, i in enumerate(idx):
+            out[row, : self.lengths[i]] = arrays[i]
+        return torch.from_numpy(out)
+
+    def get(self, indices: np.ndarray, device: torch.device | str = "cpu") -> Batch:
+        idx = np.asarray(indices)
+        lengths = torch.from_numpy(self.lengths[idx])
+        width = int(lengths.max())
+        mask = torch.arange(width)[None, :] < lengths[:, None]  # (B, T) left-aligned
+        chars = self._pad(self.chars, idx, width, PAD)
+        tags = None if self.tags is None else self._pad(self.tags, idx, width, 0)
+        feats = None if self.feats is None else self._pad(self.feats, idx, width, 0)
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return Batch(move(chars), move(feats), move(tags), mask.to(device))
+
+
+def predict_tags(
+    model: Tagger,
+    sequences: Sequence[Sequence[str]],
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+) -> list[list[str]]:
+    """Predicted tag strings for each token list (long ones decoded in ``max_len`` pieces)."""
+    spec = model.spec
+    index = {c: i for i, c in enumerate(spec.vocab)}
+    pieces: list[tuple[int, int, int]] = []  # (sequence, start, end)
+    for s, seq in enumerate(sequences):
+        step = spec.max_len if spec.max_len > 0 else max(len(seq), 1)
+        pieces.extend((s, a, min(a + step, len(seq))) for a in range(0, len(seq), step))
+    chars = [encode(sequences[s][a:b], index) for s, a, b in pieces]
+    feats = None
+    if spec.word_features:
+        full = [word_positions(seq) if len(seq) else np.zeros(0, np.int64) for seq in sequences]
+        feats = [full[s][a:b] for s, a, b in pieces]
+    data = SequenceData(chars, None, feats)
+    out: list[list[str]] = [[""] * len(seq) for seq in sequences]
+    order = np.argsort(-data.lengths, kind="stable")  # similar lengths share a batch
+    model.eval()
+    with torch.no_grad():
+        for k in range(0, len(order), batch_size):
+            idx = order[k : k + batch_size]
+            best = model.decode(data.get(idx, device)).cpu().tolist()
+            for row, i in enumerate(idx):
+                s, a, b = pieces[i]
+                out[s][a:b] = [spec.tags[t] for t in best[row][: b - a]]
+    return out
