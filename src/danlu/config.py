@@ -257,6 +257,8 @@ def _format_default(value: Any) -> str:
         return ",".join(str(v) for v in value) or "''"
     if value is None:
         return "none"
+    if value == "":
+        return "''"
     return str(value)
 
 
@@ -279,7 +281,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> list[FieldSpec]
             )  # fmt: skip
             continue
         names = [spec.flag]
-        if "_" in spec.key:
+        if "_" in spec.key and inner is not bool:  # --no-x_y would look odd for booleans
             names.append("--" + spec.key)
         names += [a for a in spec.aliases if a not in names]
         if inner is bool:

@@ -36,7 +36,7 @@ class TabularTrainConfig:
     dropout: float = option(0.0, help="dropout after each hidden layer")
     l1: float = option(0.0, help="L1 penalty l1 * sum|w| on the weight matrices")
     drop: tuple[str, ...] = option((), help="columns to ignore, comma separated (e.g. id)")
-    features: tuple[str, ...] = option((), help="use only these columns (default: all others)")
+    features: tuple[str, ...] = option((), help="use only these columns (empty: all others)")
     select: int = option(
         0, help="keep the K features most related to the target, scored on training rows (0: all)"
     )
@@ -70,6 +70,6 @@ class TabularPredictConfig:
 
     model: str = option(help="run folder written by danlu tabular train")
     data: str = option(help="CSV file with the same feature columns")
-    out: str = option("", help="CSV file to write (default: standard output)")
+    out: str = option("", help="CSV file to write (empty: standard output)")
     batch_size: int = option(1024, help="rows per forward pass")
     device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to run")

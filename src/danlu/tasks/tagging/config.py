@@ -95,7 +95,7 @@ class SegTrainConfig:
 
     train: str = option(help="segmented text: SIGHAN (words separated by spaces) or People's "
                         "Daily word/TAG (.gz is fine)")  # fmt: skip
-    dev: str = option("", help="segmented development file (default: hold out --dev-fraction)")
+    dev: str = option("", help="segmented development file (empty: hold out --dev-fraction)")
     out: str = option("runs/seg", help="run folder to write")
     format: Literal["auto", "sighan", "people-daily"] = option(
         "auto", help="input format; auto: people-daily when tokens look like word/TAG"
