@@ -12,6 +12,10 @@ from danlu.tasks.demo import DEMOS, sample_path
 def test_shipped_samples_are_attributed() -> None:
     readme = sample_path("README.md").read_text(encoding="utf-8")
     assert "wine.csv" in readme and "CC BY 4.0" in readme
+    for path in sample_path("README.md").parent.iterdir():  # every shipped file has a section
+        if path.name not in ("README.md", "__init__.py") and not path.name.startswith("."):
+            assert f"{path.name}" in readme, f"{path.name} has no source/license section"
+    assert "MIT" in readme and "CC BY-SA 4.0" in readme
     header = sample_path("wine.csv").read_text().splitlines()[0].split(",")
     assert header[0] == "alcohol" and header[-1] == "cultivar"
 
