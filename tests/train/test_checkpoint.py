@@ -62,3 +62,11 @@ def test_safetensors_round_trip_with_metadata_and_tied_weights(tmp_path) -> None
     loaded = load_safetensors(tmp_path / "m.safetensors")
     assert set(loaded) == set(tensors)
     assert all(torch.equal(loaded[k], tensors[k]) for k in tensors)
+
+
+def test_safetensors_accepts_views_of_a_larger_tensor(tmp_path) -> None:
+    table = torch.randn(6, 3)
+    tensors = {"head": table[:2], "tail": table[4:], "col": table[:, 1]}  # views, one strided
+    save_safetensors(tmp_path / "v.safetensors", tensors)
+    loaded = load_safetensors(tmp_path / "v.safetensors")
+    assert all(torch.equal(loaded[k], tensors[k]) for k in tensors)

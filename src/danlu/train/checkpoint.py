@@ -12,17 +12,17 @@ Final weights go to ``model.safetensors`` (no code runs on load).
 
 from __future__ import annotations
 
-import io
+import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save
+from safetensors.torch import load_file, save_file
 
 __all__ = [
     "atomic_write",
@@ -39,21 +39,30 @@ __all__ = [
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write ``path`` via ``write(fileobj)`` on a temp file, fsync, then rename over it."""
-    path = Path(path)
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``path``; on success rename it over ``path``, else delete it.
+
+    The caller writes and fsyncs the temp file; the folder is fsynced after the rename.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     _fsync_dir(path.parent)
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write ``path`` via ``write(fileobj)`` on a temp file, fsync, then rename over it."""
+    path = Path(path)
+    with _replacing(path) as tmp, open(tmp, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
     return path
 
 
@@ -79,21 +88,34 @@ def write_json(path: str | Path, obj: Any) -> Path:
 def save_safetensors(
     path: str | Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
 ) -> Path:
-    """Atomically write tensors (copied to CPU) and string metadata to a safetensors file.
+    """Atomically write tensors (moved to CPU) and string metadata to a safetensors file.
 
     The metadata is stored as one JSON string under the key ``danlu`` (sorted keys): the
     safetensors writer orders several metadata keys differently in every process, and a
     resumed run must write a file byte-for-byte equal to an uninterrupted one.
     """
-    # clone: safetensors refuses tensors that share storage (tied weights, views)
-    flat = {k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
+    flat = {}
+    seen: set[int] = set()
+    for name, value in tensors.items():
+        t = value.detach().to("cpu").contiguous()
+        storage = t.untyped_storage()
+        # safetensors refuses tensors that share storage (tied weights) or views of a
+        # larger one; only those are copied, so saving a big model does not double memory
+        if storage.data_ptr() in seen or storage.nbytes() != t.numel() * t.element_size():
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        flat[name] = t
     packed = (
         {"danlu": json.dumps(dict(metadata), sort_keys=True, ensure_ascii=False)}
         if metadata
         else None
     )
-    blob = save(flat, metadata=packed)
-    return atomic_write(path, lambda fh: fh.write(blob))
+    path = Path(path)
+    with _replacing(path) as tmp:
+        save_file(flat, str(tmp), metadata=packed)  # streamed to disk, no in-memory blob
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+    return path
 
 
 def read_safetensors_metadata(path: str | Path) -> dict[str, str]:
@@ -125,9 +147,7 @@ def checkpoint_path(folder: str | Path, step: int) -> Path:
 
 def save_checkpoint(folder: str | Path, step: int, state: Mapping[str, Any], keep: int = 2) -> Path:
     """Atomically write ``state`` as the checkpoint of ``step``; keep the ``keep`` newest."""
-    buffer = io.BytesIO()
-    torch.save(dict(state), buffer)
-    path = atomic_write(checkpoint_path(folder, step), lambda fh: fh.write(buffer.getbuffer()))
+    path = atomic_write(checkpoint_path(folder, step), lambda fh: torch.save(dict(state), fh))
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path
