@@ -21,7 +21,7 @@ from danlu.data.conll import read_conll
 from danlu.metrics.entities import entity_scores, entity_spans
 from danlu.tasks.tagging.config import TagEvalConfig, TagPredictConfig
 from danlu.tasks.tagging.model import load_tagger
-from danlu.tasks.tagging.sequences import predict_tags
+from danlu.tasks.tagging.sequences import answer_lines, predict_tags
 from danlu.train.checkpoint import write_json
 from danlu.train.device import resolve_device
 
@@ -54,20 +54,10 @@ def predict_stream(cfg: TagPredictConfig, lines: Iterable[str], stream: TextIO =
     model = load_tagger(cfg.model, task="ner")
     device = resolve_device(cfg.device)
     model.to(device)
-    batch: list[str] = []
-    count = 0
 
-    def flush() -> None:
+    def answer(batch: list[str]) -> Iterable[str]:
         tags = predict_tags(model, [list(t) for t in batch], cfg.batch_size, device)
         for text, t in zip(batch, tags, strict=True):
-            stream.write(json.dumps(spans_json(text, t), ensure_ascii=False) + "\n")
-        stream.flush()
-        batch.clear()
+            yield json.dumps(spans_json(text, t), ensure_ascii=False)
 
-    for line in lines:
-        batch.append(line.rstrip("\r\n"))
-        count += 1
-        if len(batch) >= 256:
-            flush()
-    flush()
-    return count
+    return answer_lines(lines, answer, stream)

@@ -29,7 +29,7 @@ from danlu.errors import UsageError
 from danlu.metrics.segmentation import segmentation_scores
 from danlu.tasks.tagging.config import SegCutConfig, SegEvalConfig, SegTrainConfig
 from danlu.tasks.tagging.model import Tagger, load_tagger
-from danlu.tasks.tagging.sequences import build_vocab, predict_tags
+from danlu.tasks.tagging.sequences import answer_lines, build_vocab, predict_tags
 from danlu.tasks.tagging.train import fit_tagger, make_spec, training_data
 from danlu.train.checkpoint import write_json
 from danlu.train.device import resolve_device
@@ -143,22 +143,11 @@ def cut_lines(cfg: SegCutConfig, lines: Iterable[str], stream: TextIO = sys.stdo
     model = load_tagger(cfg.model, task="seg")
     device = resolve_device(cfg.device)
     model.to(device)
-    batch: list[str] = []
-    count = 0
 
-    def flush() -> None:
-        for words in segment(model, batch, cfg.batch_size, device):
-            stream.write(" ".join(words) + "\n")
-        stream.flush()
-        batch.clear()
+    def answer(batch: list[str]) -> Iterable[str]:
+        return (" ".join(words) for words in segment(model, batch, cfg.batch_size, device))
 
-    for line in lines:
-        batch.append(line.rstrip("\n"))
-        count += 1
-        if len(batch) >= 256:
-            flush()
-    flush()
-    return count
+    return answer_lines(lines, answer, stream)
 
 
 def format_scores(scores: dict[str, Any]) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TextIO
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from danlu.tasks.tagging.model import PAD, UNK, WORD_POSITIONS, Batch, Tagger
 
 __all__ = [
     "SequenceData",
+    "answer_lines",
     "build_vocab",
     "encode",
     "predict_tags",
@@ -204,3 +206,29 @@ def predict_tags(
                 s, a, b = pieces[i]
                 out[s][a:b] = [spec.tags[t] for t in best[row][: b - a]]
     return out
+
+
+def answer_lines(
+    lines: Iterable[str],
+    answer: Callable[[list[str]], Iterable[str]],
+    stream: TextIO,
+    batch_size: int = 256,
+) -> int:
+    """Read ``lines`` (line endings stripped) in batches, write ``answer(batch)``'s output
+    lines to ``stream`` (one per input line), flushing after each batch; returns #lines."""
+    batch: list[str] = []
+    count = 0
+
+    def flush() -> None:
+        for out in answer(batch):
+            stream.write(out + "\n")
+        stream.flush()
+        batch.clear()
+
+    for line in lines:
+        batch.append(line.rstrip("\r\n"))
+        count += 1
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    return count
