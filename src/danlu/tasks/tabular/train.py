@@ -28,7 +28,6 @@ from danlu.data.table import read_csv
 from danlu.data.tensor_data import TensorData
 from danlu.errors import UsageError
 from danlu.metrics import classification_metrics, regression_metrics
-from danlu.nn.activations import create_activation
 from danlu.tasks.tabular.config import TabularTrainConfig
 from danlu.tasks.tabular.model import ModelSpec, TabularModel
 from danlu.train.checkpoint import latest_checkpoint, write_json
@@ -103,20 +102,15 @@ def load_tabular(cfg: TabularTrainConfig) -> TabularData:
     return TabularData(x, y, task, features, table.columns[target_idx], tuple(classes))
 
 
-def _loss_name(cfg: TabularTrainConfig, task: str) -> str:
-    if cfg.loss != "auto":
-        return cfg.loss
-    return "ce" if task == "classification" else "mse"
+_LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss, "ce": F.cross_entropy}
 
 
 def _make_loss(cfg: TabularTrainConfig, task: str):
-    name = _loss_name(cfg, task)
-    if task == "classification" and name != "ce":
+    """The batch-mean loss named by ``--loss`` (auto: ce to classify, mse to regress)."""
+    name = cfg.loss if cfg.loss != "auto" else ("ce" if task == "classification" else "mse")
+    if task == "classification" and name != "ce":  # a non-numeric target with --loss mse/mae
         raise UsageError(f"--loss {name} is for regression; classification uses --loss ce")
-    if task == "regression" and name == "ce":
-        raise UsageError("--loss ce needs a classification target; use --task classification")
-    base = {"mse": F.mse_loss, "mae": F.l1_loss, "ce": F.cross_entropy}[name]
-    return base
+    return _LOSSES[name]
 
 
 def _evaluate_fn(data: TabularData, idx: np.ndarray, base_loss):
@@ -150,7 +144,6 @@ def _fit_one(
 ) -> dict[str, Any]:
     """Train one model on ``train_idx`` (statistics from those rows only) into ``out``."""
     seed_everything(train_cfg.seed)
-    create_activation(cfg.activation)  # validate the name before building anything
     columns = np.arange(len(data.features))
     if cfg.select:
         if cfg.select > len(columns):
