@@ -359,9 +359,10 @@ def _lookup(specs: list[FieldSpec]) -> dict[str, FieldSpec]:
     return table
 
 
-def config_from_dict(cls: type[C], values: Mapping[str, Any], *, source: str = "config") -> C:
-    """Build ``cls`` from a (nested or flat dotted) mapping; unknown keys are errors."""
-    specs = field_specs(cls)
+def _resolve_mapping(
+    specs: list[FieldSpec], values: Mapping[str, Any], source: str
+) -> dict[tuple[str, ...], Any]:
+    """Parse a (nested or flat dotted) mapping of options; unknown keys are errors."""
     table = _lookup(specs)
     resolved: dict[tuple[str, ...], Any] = {}
     for key, raw in _flatten(values).items():
@@ -371,24 +372,24 @@ def config_from_dict(cls: type[C], values: Mapping[str, Any], *, source: str = "
                 f"{source}: unknown option {key!r}; valid: {', '.join(s.key for s in specs)}"
             )
         resolved[spec.path] = parse_value(spec.type, raw, key)
-    return _instantiate(cls, specs, resolved)
+    return resolved
+
+
+def config_from_dict(cls: type[C], values: Mapping[str, Any], *, source: str = "config") -> C:
+    """Build ``cls`` from a (nested or flat dotted) mapping; unknown keys are errors."""
+    specs = field_specs(cls)
+    return _instantiate(cls, specs, _resolve_mapping(specs, values, source))
 
 
 def build_config(cls: type[C], args: argparse.Namespace) -> C:
     """Defaults, then ``--config FILE``, then flags given on the command line."""
     specs = field_specs(cls)
-    resolved: dict[tuple[str, ...], Any] = {}
     config_path = getattr(args, "config", None)
-    if config_path:
-        table = _lookup(specs)
-        for key, raw in load_config_file(config_path).items():
-            spec = table.get(key)
-            if spec is None:
-                raise UsageError(
-                    f"{config_path}: unknown option {key!r}; valid: "
-                    f"{', '.join(s.key for s in specs)}"
-                )
-            resolved[spec.path] = parse_value(spec.type, raw, key)
+    resolved = (
+        _resolve_mapping(specs, load_config_file(config_path), str(config_path))
+        if config_path
+        else {}
+    )
     for spec in specs:
         if hasattr(args, spec.dest):
             resolved[spec.path] = parse_value(spec.type, getattr(args, spec.dest), spec.flag)
