@@ -100,7 +100,7 @@ class FastText:
 
     def get_sentence_vector(self, text: str) -> np.ndarray:
         """The hidden vector (dim,): mean of the line's input rows, ``</s>`` included."""
-        return self._model.hidden([self._tokens(text)])[0].numpy()
+        return np.asarray(self._model.hidden([self._tokens(text)])[0])
 
     def get_dimension(self) -> int:
         return self._model.dim

@@ -1,5 +1,6 @@
 """Crash-safe files: atomic writes, resumable checkpoints, safetensors weights.
 
+Atomic writes and safetensors metadata come from :mod:`danlu.train.files` (no torch).
 A checkpoint is one file ``checkpoints/step-00000123.pt`` holding only tensors and plain
 containers (model and optimizer state, scheduler state, RNG states, step and data-order
 position). It is written to a temporary file in the same folder, flushed, fsync'ed and
@@ -12,17 +13,22 @@ Final weights go to ``model.safetensors`` (no code runs on load).
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+
+from danlu.train.files import (
+    atomic_write,
+    fsync_file,
+    pack_metadata,
+    read_safetensors_metadata,
+    replacing,
+    write_json,
+)
 
 __all__ = [
     "atomic_write",
@@ -39,60 +45,13 @@ __all__ = [
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
 
 
-@contextlib.contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; on success rename it over ``path``, else delete it.
-
-    The caller writes and fsyncs the temp file; the folder is fsynced after the rename.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
-
-
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write ``path`` via ``write(fileobj)`` on a temp file, fsync, then rename over it."""
-    path = Path(path)
-    with _replacing(path) as tmp, open(tmp, "wb") as fh:
-        write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Atomically write ``obj`` as pretty UTF-8 JSON."""
-    data = (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
-    return atomic_write(path, lambda fh: fh.write(data))
-
-
 def save_safetensors(
     path: str | Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
 ) -> Path:
     """Atomically write tensors (moved to CPU) and string metadata to a safetensors file.
 
-    The metadata is stored as one JSON string under the key ``danlu`` (sorted keys): the
-    safetensors writer orders several metadata keys differently in every process, and a
-    resumed run must write a file byte-for-byte equal to an uninterrupted one.
+    The metadata is packed by :func:`danlu.train.files.pack_metadata` (one sorted JSON
+    key, so a resumed run writes a byte-identical file).
     """
     flat = {}
     seen: set[int] = set()
@@ -105,33 +64,12 @@ def save_safetensors(
             t = t.clone()
         seen.add(t.untyped_storage().data_ptr())
         flat[name] = t
-    packed = (
-        {"danlu": json.dumps(dict(metadata), sort_keys=True, ensure_ascii=False)}
-        if metadata
-        else None
-    )
     path = Path(path)
-    with _replacing(path) as tmp:
-        save_file(flat, str(tmp), metadata=packed)  # streamed to disk, no in-memory blob
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+    with replacing(path) as tmp:
+        # streamed to disk, no in-memory blob
+        save_file(flat, str(tmp), metadata=pack_metadata(metadata))
+        fsync_file(tmp)
     return path
-
-
-def read_safetensors_metadata(path: str | Path) -> dict[str, str]:
-    """The metadata written by :func:`save_safetensors` (empty if there is none).
-
-    Raises:
-        ValueError: the file is not a safetensors file.
-    """
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = fh.metadata() or {}
-    except Exception as exc:  # safetensors raises its own error types
-        raise ValueError(f"{path}: not a safetensors file ({exc})") from None
-    if "danlu" in raw:
-        return dict(json.loads(raw["danlu"]))
-    return dict(raw)
 
 
 def load_safetensors(

@@ -147,6 +147,13 @@ class Trainer:
         resumed = self._maybe_resume()  # may replace self.state: read it only afterwards
         cfg, state = self.config, self.state
         self.log = RunLog(self.out, self.dist.is_main, state.step if resumed else None)
+        if resumed and self.last_checkpoint is not None:
+            # a kill between writing the checkpoint and logging it loses only the log line
+            logged = any(e["event"] == "checkpoint" and e["step"] == state.step
+                         for e in self.log.events)  # fmt: skip
+            if not logged:
+                where = self.last_checkpoint.relative_to(self.out)
+                self.log.log("checkpoint", state.step, path=str(where))
         bar = tqdm(
             total=self.total_steps,
             initial=state.step,

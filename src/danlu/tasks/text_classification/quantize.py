@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.model import FastTextModel, load_model
@@ -26,16 +26,16 @@ from danlu.tasks.text_classification.model import FastTextModel, load_model
 __all__ = ["dequantize_rows", "quantize_file", "quantize_model", "quantize_rows"]
 
 
-def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise symmetric int8: returns (q int8 (R, d), scale float32 (R,))."""
-    scale = x.abs().amax(dim=1).clamp_min(1e-12) / 127.0
-    q = torch.round(x / scale[:, None]).clamp_(-127, 127).to(torch.int8)
-    return q, scale.to(torch.float32)
+    scale = np.maximum(np.abs(x).max(axis=1, initial=0.0), 1e-12) / 127.0
+    q = np.clip(np.round(x / scale[:, None]), -127, 127).astype(np.int8)
+    return q, scale.astype(np.float32)
 
 
-def dequantize_rows(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+def dequantize_rows(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Inverse of :func:`quantize_rows` (up to rounding): ``scale * q``, float32 (R, d)."""
-    return q.to(torch.float32) * scale[:, None]
+    return q.astype(np.float32) * scale[:, None].astype(np.float32)
 
 
 def quantize_model(model: FastTextModel, cutoff: int = 0) -> FastTextModel:
@@ -43,22 +43,22 @@ def quantize_model(model: FastTextModel, cutoff: int = 0) -> FastTextModel:
     n_rows = model.input.shape[0]
     keep_n = cutoff if cutoff > 0 else max(1, int(0.3 * n_rows))
     keep_n = min(keep_n, n_rows)
-    norms = model.input.norm(dim=1)
-    kept = torch.zeros(n_rows, dtype=torch.bool)
-    kept[norms.topk(keep_n).indices] = True
+    norms = np.linalg.norm(model.input, axis=1)
+    kept = np.zeros(n_rows, dtype=bool)
+    kept[np.argpartition(-norms, keep_n - 1)[:keep_n]] = True
     d = model.dictionary
     nwords = d.nwords
     word_keep = kept[:nwords]
-    idx = word_keep.nonzero().flatten().tolist()
+    idx = np.flatnonzero(word_keep).tolist()
     new_dict = Dictionary(
         [d.words[i] for i in idx], [d.word_counts[i] for i in idx], list(d.labels),
         list(d.label_counts), d.word_ngrams, d.bucket, d.minn, d.maxn,
     )  # fmt: skip
     gram_keep = kept[nwords:]
-    rows = torch.cat([model.input[:nwords][word_keep], model.input[nwords:][gram_keep]])
+    rows = np.concatenate([model.input[:nwords][word_keep], model.input[nwords:][gram_keep]])
     args = dict(model.args, quantized="int8")
     return FastTextModel(
-        new_dict, rows, model.ngram_buckets[gram_keep].clone(), model.output.clone(),
+        new_dict, rows, model.ngram_buckets[gram_keep].copy(), model.output.copy(),
         model.loss, args, model.tokenizer,
     )  # fmt: skip
 

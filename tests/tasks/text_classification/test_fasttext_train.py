@@ -1,0 +1,95 @@
+"""The mini-batch trainer against fastText's update written out per example (float64)."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from danlu.tasks.text_classification.config import SupervisedConfig
+from danlu.tasks.text_classification.data import parse_lines
+from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.huffman import HuffmanTree
+from danlu.tasks.text_classification.predict import evaluate
+from danlu.tasks.text_classification.train import _Examples, n_workers, train_supervised_corpus
+
+
+def _lines(n: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    keys = {"a": ["apple", "pear", "plum"], "b": ["car", "bus", "van"], "c": ["red", "blue"]}
+    out = []
+    for _ in range(n):
+        label = rng.choice(list(keys))
+        words = list(rng.choice(keys[label], 2)) + list(rng.choice(["the", "of", "x", "y"], 2))
+        out.append(f"__label__{label} " + " ".join(words))
+    return out
+
+
+def _reference(cfg: SupervisedConfig, lines: list[str], batch: int) -> tuple[np.ndarray, ...]:
+    """fastText's SGD from its equations: every example of a batch is differentiated at
+    the weights of the batch start, then all updates are added (batch 1: fastText)."""
+    corpus = parse_lines(lines)
+    d = Dictionary.build(corpus.words, corpus.labels, cfg.min_count, cfg.min_count_label,
+                         word_ngrams=cfg.word_ngrams, bucket=cfg.bucket)  # fmt: skip
+    data = _Examples(corpus, d)  # the (tested) encoding: input rows of each line
+    dim = cfg.dim
+    table = np.random.default_rng(cfg.seed).random((data.n_rows, dim), dtype=np.float32)
+    table = table.astype(np.float64) * (2.0 / dim) - 1.0 / dim
+    n_out = len(d.labels) - 1 if cfg.loss == "hs" else len(d.labels)
+    out = np.zeros((n_out, dim))
+    tree = HuffmanTree.build(d.label_counts)
+    total = cfg.epoch * data.total
+    seen = 0
+    for epoch in range(cfg.epoch):
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(lines))
+        for b0 in range(0, len(order), batch):
+            lr = cfg.lr * (1 - (seen - seen % cfg.lr_update_rate) / total)
+            d_table, d_out = np.zeros_like(table), np.zeros_like(out)
+            for i in order[b0 : b0 + batch]:
+                rows = data.rows[data.offsets[i] : data.offsets[i + 1]]
+                y = int(data.label_flat[data.label_off[i]])
+                h = table[rows].mean(axis=0)
+                if cfg.loss == "softmax":
+                    s = out @ h
+                    p = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
+                    grad = p - np.eye(len(p))[y]
+                elif cfg.loss == "ova":
+                    grad = 1 / (1 + np.exp(-(out @ h))) - np.eye(n_out)[y]
+                else:  # hs: sigmoid(s_n) - code_n on the path of y
+                    grad = np.zeros(n_out)
+                    for node, code in zip(tree.paths[y], tree.codes[y], strict=True):
+                        grad[node] = 1 / (1 + np.exp(-(out[node] @ h))) - code
+                dh = -lr * (out.T @ grad)
+                d_out += -lr * np.outer(grad, h)
+                for r in rows:  # a row occurring twice gets two updates
+                    d_table[r] += dh / len(rows)
+                seen += len(corpus.words[i]) + 2  # words, the label and </s>
+            table += d_table
+            out += d_out
+    return table, out
+
+
+@pytest.mark.parametrize(("loss", "batch"), [("softmax", 1), ("softmax", 5), ("ova", 3),
+                                             ("hs", 2)])  # fmt: skip
+def test_trainer_equals_the_per_example_equations(loss: str, batch: int) -> None:
+    lines = _lines(60)
+    cfg = SupervisedConfig(input="-", output="-", loss=loss, epoch=3, lr=0.4, dim=6,
+                           word_ngrams=2, bucket=97, thread=1, batch_size=batch, verbose=0,
+                           lr_update_rate=7)  # fmt: skip
+    model = train_supervised_corpus(cfg, parse_lines(lines), dtype=np.float64)
+    table, out = _reference(cfg, lines, batch)
+    np.testing.assert_allclose(model.output, out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.input, table, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(n_workers(2, 20_000) < 2, reason="needs Linux and 2 CPUs for 2 workers")
+def test_two_hogwild_workers_share_the_weights() -> None:
+    lines = _lines(24_000, seed=1)
+    cfg = SupervisedConfig(input="-", output="-", epoch=2, lr=0.5, thread=2, verbose=0)
+    log: list[str] = []
+    model = train_supervised_corpus(cfg, parse_lines(lines), log.append)
+    _, p, _ = evaluate(model, parse_lines(_lines(500, seed=2)), 1)
+    assert p > 0.97
+    assert len(log) == 2 and "lr 0.0" in log[-1]  # both workers ran to the end of the schedule
+    assert multiprocessing.active_children() == []  # the workers were shut down
