@@ -58,6 +58,17 @@ class FastText:
             return text.split()  # fast path, same tokens
         return parse_line(text, prefix, get_tokenizer(self._model.tokenizer))[0]
 
+    def _tokens_many(self, texts: list[str]) -> list[list[str]]:
+        from danlu.tasks.text_classification.data import ascii_spaces
+
+        prefix = self._model.args.get("label", "__label__")
+        joined = "\x00".join(texts)
+        plain = (self._model.tokenizer == "whitespace" and "\n" not in joined
+                 and prefix not in joined and ascii_spaces(joined.replace("\x00", " ")))  # fmt: skip
+        if plain:  # one check for the whole list: str.split gives fastText's tokens
+            return [t.split() for t in texts]
+        return [self._tokens(t) for t in texts]
+
     def predict(self, text: str | list[str], k: int = 1, threshold: float = 0.0) -> tuple[Any, Any]:
         """Top-``k`` labels and probabilities, as fastText returns them.
 
@@ -71,7 +82,7 @@ class FastText:
             lists, list of float arrays).
         """
         if isinstance(text, list):
-            idx, probs = self._model.predict_topk([self._tokens(t) for t in text], k, threshold)
+            idx, probs = self._model.predict_topk(self._tokens_many(text), k, threshold)
             probs = probs.astype(np.float64)
             names = np.asarray([*self._model.labels, ""], dtype=object)[idx]  # -1 -> ""
             if (idx >= 0).all():

@@ -60,7 +60,7 @@ def _autograd(loss_name: str, h: torch.Tensor, out: torch.Tensor, y, multi, tree
             s[b, tree.paths[int(y[b])]], torch.tensor(tree.codes[int(y[b])], dtype=s.dtype),
             reduction="sum") for b in range(len(y)))  # fmt: skip
     loss.backward()
-    return h.grad, o.grad, float(loss)
+    return h.grad, o.grad, float(loss.detach())
 
 
 @pytest.mark.parametrize("name", ["softmax", "ova", "zlpr", "hs"])

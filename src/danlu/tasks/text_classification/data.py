@@ -156,7 +156,15 @@ def parse_lines(
     labels: list[list[str]] = []
     skipped = 0
     ntokens = 0
+    simple = plain and tokenize is whitespace_tokens
     for line in lines:
+        if simple:  # the common line: one label, first (parse_line gives the same)
+            parts = line.split()
+            if parts and parts[0].startswith(label_prefix) and line.count(label_prefix) == 1:
+                labels.append(parts[:1])
+                words.append(parts[1:])
+                ntokens += len(parts) + 1
+                continue
         w, lab = parse_line(line, label_prefix, tokenize, split)
         ntokens += len(w) + len(lab) + 1
         if not lab:

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -94,9 +95,13 @@ class Dictionary:
         wc: Counter[str] = Counter(chain.from_iterable(words))
         wc[EOS] += len(words)
         lc: Counter[str] = Counter(chain.from_iterable(labels))
-        kept_w = sorted(((w, c) for w, c in wc.items() if c >= min_count), key=lambda x: -x[1])
+        # most frequent first; the sort is stable (ties keep first-seen order) with reverse
+        by_count = itemgetter(1)
+        kept_w = sorted(wc.items() if min_count <= 1 else
+                        ((w, c) for w, c in wc.items() if c >= min_count),
+                        key=by_count, reverse=True)  # fmt: skip
         kept_l = sorted(
-            ((w, c) for w, c in lc.items() if c >= min_count_label), key=lambda x: -x[1]
+            ((w, c) for w, c in lc.items() if c >= min_count_label), key=by_count, reverse=True
         )
         if not kept_l:
             raise UsageError(

@@ -34,6 +34,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -69,11 +70,15 @@ class _Examples:
     """The encoded corpus: input rows of every line, token counts and label ids."""
 
     def __init__(self, corpus: LabeledCorpus, dictionary: Dictionary) -> None:
-        label_lists = [dictionary.label_ids(x) for x in corpus.labels]
-        sizes = np.fromiter((len(x) for x in label_lists), np.int64, len(label_lists))
-        self.label_flat = np.fromiter((i for x in label_lists for i in x), np.int64,
-                                      int(sizes.sum()))  # fmt: skip
-        self.label_off = np.zeros(len(sizes) + 1, np.int64)
+        n = len(corpus.labels)
+        given = np.fromiter(map(len, corpus.labels), np.int64, n)
+        index = {label: i for i, label in enumerate(dictionary.labels)}
+        ids = np.fromiter(map(index.get, chain.from_iterable(corpus.labels), repeat(-1)),
+                          np.int64, int(given.sum()))  # fmt: skip
+        known = ids >= 0  # labels below -minCountLabel are dropped
+        self.label_flat = ids[known]
+        sizes = np.bincount(np.repeat(np.arange(n), given)[known], minlength=n)
+        self.label_off = np.zeros(n + 1, np.int64)
         np.cumsum(sizes, out=self.label_off[1:])
         self.n_labels = sizes
         self.kept = np.flatnonzero(sizes > 0)  # lines with a known label
@@ -87,8 +92,7 @@ class _Examples:
         self.n_rows = nwords + self.buckets.size
         self.lengths = np.diff(self.offsets)
         # tokens fastText counts per line: words, labels and </s>
-        self.ntok = np.fromiter((len(w) + len(lab) + 1 for w, lab in zip(
-            corpus.words, corpus.labels, strict=True)), np.int64, len(corpus.words))  # fmt: skip
+        self.ntok = np.fromiter(map(len, corpus.words), np.int64, n) + given + 1
         self.total = int(corpus.ntokens)
 
 
@@ -296,6 +300,7 @@ def train_supervised_corpus(
                 speed = (epoch + 1) * data.total / max(time.perf_counter() - t0, 1e-9)
                 log(f"epoch {epoch + 1}/{cfg.epoch}  avg.loss {loss_sum / max(loss_n, 1):.6f}  "
                     f"words/sec {speed:,.0f}  lr {min(r[2] for r in results):.6f}")  # fmt: skip
+            model.weights_changed()
             if on_epoch is not None and on_epoch(model, epoch):
                 break
     finally:
@@ -362,3 +367,4 @@ class _EarlyStopper:
         if self.best_state is not None:
             model.input[:] = self.best_state[0]
             model.output[:] = self.best_state[1]
+            model.weights_changed()
