@@ -62,9 +62,9 @@ class FastText:
         from danlu.tasks.text_classification.data import ascii_spaces
 
         prefix = self._model.args.get("label", "__label__")
-        joined = "\x00".join(texts)
-        plain = (self._model.tokenizer == "whitespace" and "\n" not in joined
-                 and prefix not in joined and ascii_spaces(joined.replace("\x00", " ")))  # fmt: skip
+        joined = "\n".join(texts)
+        plain = (self._model.tokenizer == "whitespace" and prefix not in joined
+                 and joined.count("\n") == len(texts) - 1 and ascii_spaces(joined))  # fmt: skip
         if plain:  # one check for the whole list: str.split gives fastText's tokens
             return [t.split() for t in texts]
         return [self._tokens(t) for t in texts]

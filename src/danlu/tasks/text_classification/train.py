@@ -106,31 +106,32 @@ class _EpochRunner:
         self.batch, self.workers, self.with_loss = batch, workers, with_loss
         self.multi = cfg.loss in ("ova", "zlpr")
         self.cols = np.arange(table.shape[1])
+        self.mark = np.zeros(len(table), np.int64)  # scratch: a position per table row
 
     def __call__(self, epoch: int, w: int) -> tuple[float, int, float]:
         """(loss sum over the sampled batches, examples in them, last learning rate)."""
-        cfg, data, table, out, batch = self.cfg, self.data, self.table, self.out, self.batch
-        dim = table.shape[1]
-        flat_table = table.reshape(-1)
+        cfg, data, batch = self.cfg, self.data, self.batch
         order = data.kept[np.random.default_rng([cfg.seed, epoch]).permutation(len(data.kept))]
         order = order[w :: self.workers]
         rng = np.random.default_rng([cfg.seed, epoch, w, 1])  # label draws and negatives
         n = len(order)
-        # this epoch's rows in example order, gathered once; batches are slices of it
+        # this epoch's rows in example order, gathered once; a batch is a slice of it
         lens = data.lengths[order]
         ex_off = np.zeros(n + 1, np.int64)
         np.cumsum(lens, out=ex_off[1:])
         pos = np.repeat(data.offsets[order] - ex_off[:-1], lens) + np.arange(ex_off[-1])
         epoch_rows = data.rows[pos]
+        # example of each row, counted from the first example of its batch
+        first_ex = (np.arange(n) // batch) * batch
+        row_example = np.repeat(np.arange(n) - first_ex, lens)
+        rel_off = ex_off[:-1] - ex_off[first_ex]  # bag offsets within the batch's rows
+        inv_len = (1.0 / lens).astype(self.table.dtype)[:, None]
         # one label per line (softmax, ns, hs draw one of a multi-label line's labels)
         pick = data.label_off[order] + (rng.random(n) * data.n_labels[order]).astype(np.int64)
         y_all = data.label_flat[pick]
         # global progress: every worker is assumed to be as far as this one
         total_tokens = float(cfg.epoch * data.total)
         seen_after = (np.cumsum(data.ntok[order]) * self.workers + epoch * data.total).tolist()
-        inv_len = (1.0 / lens).astype(table.dtype)[:, None]
-        first = ex_off[(np.arange(n) // batch) * batch]
-        rel_off = ex_off[:-1] - first  # bag offsets relative to the first row of their batch
         bounds = ex_off.tolist()
         rate = cfg.lr_update_rate
         seen = float(epoch * data.total)
@@ -139,23 +140,42 @@ class _EpochRunner:
             b1 = min(b0 + batch, n)
             lr = cfg.lr * max(0.0, 1.0 - (seen - seen % rate) / total_tokens)
             r0, r1 = bounds[b0], bounds[b1]
-            idx = epoch_rows[r0:r1]
-            h = np.add.reduceat(table[idx], rel_off[b0:b1], axis=0)  # (B, d)
-            h *= inv_len[b0:b1]
             multi = self._multi_hot(order[b0:b1]) if self.multi else None
             # the loss is only for the progress line: computed on every 8th batch
             with_loss = self.with_loss and i % 8 == 0
-            loss, g = self.loss(h, out, y_all[b0:b1], multi, lr, rng, with_loss)
+            loss = self._step(epoch_rows[r0:r1], row_example[r0:r1], rel_off[b0:b1],
+                              inv_len[b0:b1], y_all[b0:b1], multi, lr, rng, with_loss)  # fmt: skip
             if with_loss:
                 loss_sum, loss_n = loss_sum + loss, loss_n + b1 - b0
-            step = g @ out  # (B, d): -lr * dloss/dh, before O moves
-            out += g.T @ h
-            step *= inv_len[b0:b1]
-            # W[r] += step / |rows| for every row r of every example (duplicates add up)
-            np.add.at(flat_table, (idx[:, None] * dim + self.cols).ravel(),
-                      np.repeat(step, lens[b0:b1], axis=0).ravel())  # fmt: skip
             seen = seen_after[b1 - 1]
         return loss_sum, loss_n, lr
+
+    def _step(self, idx: np.ndarray, example: np.ndarray, bags: np.ndarray,
+              inv_len: np.ndarray, y: np.ndarray, multi: np.ndarray | None, lr: float,
+              rng: np.random.Generator, with_loss: bool) -> float:  # fmt: skip
+        """One SGD step on a batch: rows ``idx`` (R,), each of example ``example`` (R,);
+        example ``b``'s rows start at ``bags[b]``; ``inv_len`` (B, 1) is 1 / its length."""
+        table, out = self.table, self.out
+        h = np.add.reduceat(table[idx], bags, axis=0)  # (B, d)
+        h *= inv_len
+        loss, g = self.loss(h, out, y, multi, lr, rng, with_loss)
+        step = g @ out  # (B, d): -lr * dloss/dh, before O moves
+        out += g.T @ h
+        step *= inv_len
+        # W[r] += step of its example, for every occurrence r (duplicates add up). One
+        # occurrence of each row (whichever position survives in ``mark``: exactly one
+        # per distinct row, whatever the write order) goes in with one fancy +=; the
+        # others (</s>, frequent words) with np.add.at on the flat table, numpy's fast path.
+        positions = np.arange(len(idx))
+        self.mark[idx] = positions
+        once = self.mark[idx] == positions
+        table[idx[once]] += step[example[once]]
+        rest = np.flatnonzero(~once)
+        if rest.size:
+            dim = table.shape[1]
+            np.add.at(table.reshape(-1), (idx[rest, None] * dim + self.cols).ravel(),
+                      step[example[rest]].ravel())  # fmt: skip
+        return loss
 
     def _multi_hot(self, lines: np.ndarray) -> np.ndarray:
         """0/1 targets (B, C) of ``lines`` (every label of a multi-label line)."""
@@ -275,7 +295,10 @@ def train_supervised_corpus(
     loss = OutputLoss(cfg.loss, dictionary.label_counts, cfg.neg)
     table = zeros((data.n_rows, dim), dtype)
     # fastText's init: uniform(-1/dim, 1/dim)
-    table[:] = rng.random((data.n_rows, dim), dtype=np.float32)
+    if table.dtype == np.float32:
+        rng.random(out=table, dtype=np.float32)  # in place: no second copy of a big table
+    else:
+        table[:] = rng.random((data.n_rows, dim), dtype=np.float32)
     table *= 2.0 / dim
     table -= 1.0 / dim
     if cfg.pretrained_vectors:
