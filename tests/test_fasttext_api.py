@@ -76,3 +76,21 @@ def test_close_to_official_fasttext(split) -> None:
     agree = np.mean([a == b for a, b in zip(ours.predict(texts)[0], official.predict(texts)[0],
                                             strict=True)])  # fmt: skip
     assert agree > 0.85, agree
+
+
+def test_api_trains_a_neural_model(split, tmp_path) -> None:
+    train, test = split
+    model = fasttext.train_supervised(input=str(train), model="textcnn", epoch=1, dim=32,
+                                      output=str(tmp_path / "cnn"), thread=1)  # fmt: skip
+    assert (tmp_path / "cnn.run" / "metrics.json").is_file()
+    labels, probs = model.predict("质 量 很 好", k=2)
+    assert set(labels) == {"__label__pos", "__label__neg"}
+    assert probs.sum() == pytest.approx(1.0, abs=1e-4)
+    n, p, _ = model.test(str(test))
+    assert n == 1000 and p > 0.6
+    assert "好" in model.words and model.get_dimension() == 32
+    with pytest.raises(ValueError, match="fastText model"):
+        model.get_sentence_vector("很 好")
+    model.save_model(str(tmp_path / "cnn.safetensors"))
+    again = fasttext.load_model(str(tmp_path / "cnn.safetensors"))
+    assert again.test(str(test)) == (n, p, p)

@@ -10,7 +10,8 @@ A drop-in for the parts of ``import fasttext`` that text classification uses::
     model = fasttext.load_model("model.safetensors")
 
 Options take fastText's names (``wordNgrams``, ``minCount``, ...) or danlu's
-(``word_ngrams``); danlu adds ``tokenizer``, ``validation`` and ``loss="zlpr"``. Models
+(``word_ngrams``); danlu adds ``tokenizer``, ``validation``, ``loss="zlpr"`` and
+``model="textcnn"`` (or ``textrnn``, ``textrnn_att``, ``textrcnn``, ``transformer``). Models
 are single safetensors files: loading one reads arrays and JSON, it executes nothing.
 """
 
@@ -46,6 +47,8 @@ class FastText:
     @property
     def words(self) -> list[str]:
         """Vocabulary, most frequent first."""
+        if hasattr(self._model, "vocab"):  # a neural model: ids 0, 1 are <pad>, <unk>
+            return list(self._model.vocab[2:])
         return list(self._model.dictionary.words)
 
     def _tokens(self, text: str) -> list[str]:
@@ -111,6 +114,8 @@ class FastText:
 
     def get_sentence_vector(self, text: str) -> np.ndarray:
         """The hidden vector (dim,): mean of the line's input rows, ``</s>`` included."""
+        if not hasattr(self._model, "hidden"):
+            raise ValueError("get_sentence_vector needs the fastText model (-model fasttext)")
         return np.asarray(self._model.hidden([self._tokens(text)])[0])
 
     def get_dimension(self) -> int:
@@ -133,7 +138,6 @@ def train_supervised(input: str, **options: Any) -> FastText:
         >>> model = train_supervised(input="train.txt", epoch=25, lr=0.5)  # doctest: +SKIP
     """
     from danlu.tasks.text_classification.config import SupervisedConfig
-    from danlu.tasks.text_classification.train import train_fasttext
 
     names = {f.name for f in dataclasses.fields(SupervisedConfig)}
     kwargs: dict[str, Any] = {"output": ""}
@@ -144,6 +148,12 @@ def train_supervised(input: str, **options: Any) -> FastText:
         kwargs[name] = value
     kwargs.setdefault("verbose", 0)
     cfg = SupervisedConfig(input=str(input), **kwargs)
+    if cfg.model != "fasttext":  # TextCNN, TextRNN, ...: run files go to output + ".run"
+        from danlu.tasks.text_classification.neural import train_neural
+
+        return FastText(train_neural(cfg)[0])
+    from danlu.tasks.text_classification.train import train_fasttext
+
     return FastText(train_fasttext(cfg))
 
 

@@ -65,6 +65,25 @@ def test_predict_reads_stdin_line_by_line(trained) -> None:
     assert proc.wait(timeout=60) == 0
 
 
+def test_linear_model_never_imports_torch(trained, tmp_path) -> None:
+    # training, testing, predicting and quantizing the fastText model run on numpy: the
+    # torch import alone costs about as much as training on 45,000 lines
+    model, data = trained
+    code = f"""
+import sys
+from danlu.cli import main
+assert main(["supervised", "-input", {str(data)!r}, "-output", {str(tmp_path / "m")!r},
+             "-verbose", "0", "-wordNgrams", "2", "-bucket", "100"]) == 0
+assert main(["test", {str(model)!r}, {str(data)!r}]) == 0
+assert main(["predict-prob", {str(model)!r}, {str(data)!r}, "2"]) == 0
+assert main(["quantize", "-input", {str(model)!r}, "-output", {str(tmp_path / "q")!r}]) == 0
+assert "torch" not in sys.modules, "torch was imported"
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=danlu_env(), timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def test_quantize_shrinks_and_keeps_accuracy(trained, capsys, tmp_path) -> None:
     model, data = trained
     assert main(["quantize", "-input", str(model), "-output", str(tmp_path / "m.q")]) == 0

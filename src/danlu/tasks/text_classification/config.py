@@ -82,6 +82,10 @@ class SupervisedConfig:
     model: Literal["fasttext", "textcnn", "textrnn", "textrnn_att", "textrcnn", "transformer"] = (
         option("fasttext", help="classifier", aliases=_ft("model"))
     )
+    device: Literal["auto", "cpu", "cuda"] = option(
+        "auto", help="where neural models train (the linear model runs on the CPU)",
+        aliases=_ft("device"),
+    )  # fmt: skip
     validation: str = option(
         "", help="validation file: keep the best epoch, stop early", aliases=_ft("validation")
     )

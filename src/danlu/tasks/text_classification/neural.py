@@ -16,6 +16,7 @@ model options in its metadata; :func:`load_neural` rebuilds it, executing nothin
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,8 +60,13 @@ class NeuralTextModel:
             out[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
         return out
 
+    @property
+    def dim(self) -> int:
+        return int(self.args["dim"])
+
     def scores(self, tokens: torch.Tensor) -> torch.Tensor:
-        logits = self.net(tokens, tokens != 0)
+        tokens = tokens.to(next(self.net.parameters()).device)
+        logits = self.net(tokens, tokens != 0).float().cpu()
         return torch.softmax(logits, 1) if self.loss == "softmax" else torch.sigmoid(logits)
 
     def predict_topk(
@@ -176,12 +182,12 @@ def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]
 
     train_cfg = TrainConfig(
         epochs=cfg.epoch, batch_size=cfg.batch_size or 64, seed=cfg.seed,
-        lr=1e-3 if cfg.lr == 0.1 else cfg.lr, optimizer="adamw", device="cpu",
+        lr=1e-3 if cfg.lr == 0.1 else cfg.lr, optimizer="adamw", device=cfg.device,
         early_stop_metric="val_accuracy" if cfg.validation else "",
         patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2,
     )  # fmt: skip
     torch.set_num_threads(cfg.thread)
-    trainer = Trainer(model.net, loss_fn, data, train_cfg, cfg.output + ".run",
-                      evaluate=evaluate)  # fmt: skip
+    run_dir = cfg.output + ".run" if cfg.output else tempfile.mkdtemp(prefix="danlu-textclf-")
+    trainer = Trainer(model.net, loss_fn, data, train_cfg, run_dir, evaluate=evaluate)
     metrics = trainer.fit()
     return model, metrics

@@ -143,8 +143,10 @@ class _EpochRunner:
             multi = self._multi_hot(order[b0:b1]) if self.multi else None
             # the loss is only for the progress line: computed on every 8th batch
             with_loss = self.with_loss and i % 8 == 0
-            loss = self._step(epoch_rows[r0:r1], row_example[r0:r1], rel_off[b0:b1],
-                              inv_len[b0:b1], y_all[b0:b1], multi, lr, rng, with_loss)  # fmt: skip
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence: checked per epoch
+                loss = self._step(epoch_rows[r0:r1], row_example[r0:r1], rel_off[b0:b1],
+                                  inv_len[b0:b1], y_all[b0:b1], multi, lr, rng,
+                                  with_loss)  # fmt: skip
             if with_loss:
                 loss_sum, loss_n = loss_sum + loss, loss_n + b1 - b0
             seen = seen_after[b1 - 1]
