@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.conftest import danlu_env
 
@@ -91,6 +92,28 @@ def test_quantize_shrinks_and_keeps_accuracy(trained, capsys, tmp_path) -> None:
     assert small.stat().st_size < model.stat().st_size
     assert main(["test", str(small), str(data)]) == 0
     assert "P@1\t1\n" in capsys.readouterr().out
+
+
+def test_quantize_retrain_trains_the_kept_rows_again(trained, capsys, tmp_path) -> None:
+    from danlu.tasks.text_classification.model import load_model
+
+    model, data = trained
+    # keep only 4 rows: pruning alone loses most of the model; retraining recovers it
+    args = ["quantize", "-input", str(model), "-cutoff", "4"]
+    assert main([*args, "-output", str(tmp_path / "plain")]) == 0
+    assert main([*args, "-output", str(tmp_path / "re"), "-retrain", "-train", str(data),
+                 "-epoch", "3", "-thread", "1"]) == 0  # fmt: skip
+    plain, re = load_model(tmp_path / "plain.safetensors"), load_model(tmp_path / "re.safetensors")
+    assert plain.input.shape == re.input.shape  # the same rows are kept
+    assert plain.dictionary.words == re.dictionary.words
+    assert not np.allclose(plain.input, re.input, atol=0.02)  # and were trained again
+    assert re.args["retrained"] and re.args["quantized"] == "int8"
+    capsys.readouterr()
+    assert main(["test", str(tmp_path / "re.safetensors"), str(data)]) == 0
+    assert "P@1\t1\n" in capsys.readouterr().out
+    err = _error([*args, "-output", str(tmp_path / "x"), "-retrain", "-train", "nope.txt"],
+                 capsys)  # fmt: skip
+    assert "-retrain" in err or "nope.txt" in err
 
 
 def _error(args: list[str], capsys) -> str:

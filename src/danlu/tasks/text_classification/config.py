@@ -151,5 +151,20 @@ class QuantizeConfig:
         0, help="keep this many input rows (largest norms; 0: automatic)", aliases=_ft("cutoff")
     )
     retrain: bool = option(
-        False, help="(accepted for fastText compatibility; no effect)", aliases=("-retrain",)
+        False, help="after pruning, train the kept rows again on the training data",
+        aliases=("-retrain",),
+    )  # fmt: skip
+    train: str = option(
+        "", help="training file for -retrain (default: the file the model was trained on)",
+        aliases=_ft("train"),
+    )  # fmt: skip
+    epoch: int = option(1, help="epochs of -retrain", aliases=_ft("epoch"))
+    thread: int = option(
+        min(12, os.cpu_count() or 1), help="worker processes of -retrain", aliases=_ft("thread")
     )
+
+    def __post_init__(self) -> None:
+        if self.cutoff < 0:
+            raise UsageError(f"-cutoff must be >= 0, got {self.cutoff}")
+        if self.epoch < 1 or self.thread < 1:
+            raise UsageError("-epoch and -thread must be >= 1")

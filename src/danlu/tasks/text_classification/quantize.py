@@ -7,6 +7,10 @@
 2. Quantization: each kept row ``x`` is stored as ``q = round(127 x / max|x|)`` (int8)
    plus its scale ``max|x| / 127`` (float32), so ``x ~ scale * q``.
 
+3. ``-retrain`` (as fastText's): the pruned model trains again for ``-epoch`` epochs on
+   the training data, so the kept rows and the output layer adapt to the rows that are
+   gone (pruned buckets stay zero), before the int8 step.
+
 The output layer is small and stays float32. The result is a normal model file: the
 loader dequantizes it.
 
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from danlu.errors import UsageError
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.model import FastTextModel, load_model
 
@@ -63,13 +68,42 @@ def quantize_model(model: FastTextModel, cutoff: int = 0) -> FastTextModel:
     )  # fmt: skip
 
 
-def quantize_file(src: str, dst: str, cutoff: int = 0) -> tuple[Path, Path, int, int]:
+def retrain(model: FastTextModel, train: str, epoch: int = 1, thread: int = 1) -> FastTextModel:
+    """Train a (pruned) model again on ``train`` for ``epoch`` epochs, its own settings."""
+    import dataclasses
+
+    from danlu.tasks.text_classification.config import SupervisedConfig
+    from danlu.tasks.text_classification.data import read_labeled_file
+    from danlu.tasks.text_classification.train import train_supervised_corpus
+
+    known = {f.name for f in dataclasses.fields(SupervisedConfig)}
+    args = {k: v for k, v in model.args.items() if k in known}
+    cfg = SupervisedConfig(**{**args, "input": train, "output": "", "epoch": epoch,
+                              "thread": thread, "verbose": 0, "pretrained_vectors": "",
+                              "validation": "", "autotune_validation": ""})  # fmt: skip
+    corpus = read_labeled_file(train, cfg.label, cfg.tokenizer)
+    return train_supervised_corpus(cfg, corpus, init=model)
+
+
+def quantize_file(
+    src: str, dst: str, cutoff: int = 0, retrain_on: str | None = None, epoch: int = 1,
+    thread: int = 1,
+) -> tuple[Path, Path, int, int]:  # fmt: skip
     """Quantize ``src`` into ``dst`` (``.safetensors`` appended unless present).
+
+    ``retrain_on``: a training file to retrain the pruned model on (``""``: the file the
+    model was trained on; ``None``: no retraining).
 
     Returns:
         (src path, written path, size before, size after) in bytes.
     """
     out = Path(dst if dst.endswith(".safetensors") else dst + ".safetensors")
     small = quantize_model(load_model(src), cutoff)
+    if retrain_on is not None:
+        train = retrain_on or str(small.args.get("input", ""))
+        if not train or not Path(train).is_file():
+            raise UsageError(f"-retrain needs the training data: pass -train FILE (the model "
+                             f"was trained on {train!r}, which is not a file here)")  # fmt: skip
+        small = retrain(small, train, epoch, thread)
     small.save(out)
     return Path(src), out, Path(src).stat().st_size, out.stat().st_size

@@ -69,7 +69,9 @@ def n_workers(threads: int, n_lines: int) -> int:
 class _Examples:
     """The encoded corpus: input rows of every line, token counts and label ids."""
 
-    def __init__(self, corpus: LabeledCorpus, dictionary: Dictionary) -> None:
+    def __init__(
+        self, corpus: LabeledCorpus, dictionary: Dictionary, init: FastTextModel | None = None
+    ) -> None:
         n = len(corpus.labels)
         given = np.fromiter(map(len, corpus.labels), np.int64, n)
         index = {label: i for i, label in enumerate(dictionary.labels)}
@@ -83,13 +85,17 @@ class _Examples:
         self.n_labels = sizes
         self.kept = np.flatnonzero(sizes > 0)  # lines with a known label
         rows, self.offsets = dictionary.encode(corpus.words)
-        # compact table: words, then only the n-gram buckets that occur in training
-        nwords = dictionary.nwords
-        gram = rows >= nwords
-        self.buckets, inverse = np.unique(rows[gram] - nwords, return_inverse=True)
-        self.rows = rows.copy()
-        self.rows[gram] = nwords + inverse
-        self.n_rows = nwords + self.buckets.size
+        if init is not None:  # continue a model: its rows; absent buckets -> a void row
+            self.rows = init.compact_rows(rows)
+            self.buckets = init.ngram_buckets
+            self.n_rows = len(init.input) + 1
+        else:  # compact table: words, then only the n-gram buckets that occur in training
+            nwords = dictionary.nwords
+            gram = rows >= nwords
+            self.buckets, inverse = np.unique(rows[gram] - nwords, return_inverse=True)
+            self.rows = rows.copy()
+            self.rows[gram] = nwords + inverse
+            self.n_rows = nwords + self.buckets.size
         self.lengths = np.diff(self.offsets)
         # tokens fastText counts per line: words, labels and </s>
         self.ntok = np.fromiter(map(len, corpus.words), np.int64, n) + given + 1
@@ -101,7 +107,8 @@ class _EpochRunner:
 
     def __init__(self, cfg: SupervisedConfig, data: _Examples, table: np.ndarray,
                  out: np.ndarray, loss: OutputLoss, batch: int, workers: int,
-                 with_loss: bool) -> None:  # fmt: skip
+                 with_loss: bool, void: int | None = None) -> None:  # fmt: skip
+        self.void = void  # a row kept at zero (buckets pruned from a model being retrained)
         self.cfg, self.data, self.table, self.out, self.loss = cfg, data, table, out, loss
         self.batch, self.workers, self.with_loss = batch, workers, with_loss
         self.multi = cfg.loss in ("ova", "zlpr")
@@ -177,6 +184,8 @@ class _EpochRunner:
             dim = table.shape[1]
             np.add.at(table.reshape(-1), (idx[rest, None] * dim + self.cols).ravel(),
                       step[example[rest]].ravel())  # fmt: skip
+        if self.void is not None:
+            table[self.void] = 0.0
         return loss
 
     def _multi_hot(self, lines: np.ndarray) -> np.ndarray:
@@ -272,10 +281,13 @@ def train_supervised_corpus(
     log: Callable[[str], None] | None = None,
     on_epoch: Callable[[FastTextModel, int], bool] | None = None,
     dtype: Any = np.float32,
+    init: FastTextModel | None = None,
 ) -> FastTextModel:
     """Train on a corpus already read; ``on_epoch(model, epoch)`` returning True stops.
 
     ``dtype`` (float32; float64 for tests) is the precision of the weights while training.
+    ``init``: continue training this model (its dictionary and rows; ``quantize -retrain``)
+    instead of starting from a new dictionary and random weights.
     """
     if not corpus.words:
         raise UsageError(
@@ -283,11 +295,14 @@ def train_supervised_corpus(
             f"like '{cfg.label}sports the match ...'"
         )
     rng = np.random.default_rng(cfg.seed)
-    dictionary = Dictionary.build(
-        corpus.words, corpus.labels, cfg.min_count, cfg.min_count_label,
-        word_ngrams=cfg.word_ngrams, bucket=cfg.bucket, minn=cfg.minn, maxn=cfg.maxn,
-    )  # fmt: skip
-    data = _Examples(corpus, dictionary)
+    if init is not None:
+        dictionary = init.dictionary
+    else:
+        dictionary = Dictionary.build(
+            corpus.words, corpus.labels, cfg.min_count, cfg.min_count_label,
+            word_ngrams=cfg.word_ngrams, bucket=cfg.bucket, minn=cfg.minn, maxn=cfg.maxn,
+        )  # fmt: skip
+    data = _Examples(corpus, dictionary, init)
     if not len(data.kept):
         raise UsageError(f"{cfg.input}: no label occurs at least -minCountLabel "
                          f"{cfg.min_count_label} times")  # fmt: skip
@@ -296,20 +311,26 @@ def train_supervised_corpus(
     dim = cfg.dim
     loss = OutputLoss(cfg.loss, dictionary.label_counts, cfg.neg)
     table = zeros((data.n_rows, dim), dtype)
-    # fastText's init: uniform(-1/dim, 1/dim)
-    if table.dtype == np.float32:
-        rng.random(out=table, dtype=np.float32)  # in place: no second copy of a big table
-    else:
-        table[:] = rng.random((data.n_rows, dim), dtype=np.float32)
-    table *= 2.0 / dim
-    table -= 1.0 / dim
-    if cfg.pretrained_vectors:
-        _load_pretrained(cfg.pretrained_vectors, dictionary, table)
     out = zeros((loss.n_out, dim), dtype)
-    model = FastTextModel(dictionary, table, data.buckets, out, cfg.loss, _args(cfg),
-                          cfg.tokenizer)  # fmt: skip
+    if init is not None:
+        table[:-1] = init.input  # the last row is the void row, kept at zero
+        out[:] = init.output
+    else:
+        # fastText's init: uniform(-1/dim, 1/dim)
+        if table.dtype == np.float32:
+            rng.random(out=table, dtype=np.float32)  # in place: no second copy of a big table
+        else:
+            table[:] = rng.random((data.n_rows, dim), dtype=np.float32)
+        table *= 2.0 / dim
+        table -= 1.0 / dim
+        if cfg.pretrained_vectors:
+            _load_pretrained(cfg.pretrained_vectors, dictionary, table)
+    args = _args(cfg) if init is None else dict(init.args, retrained=True)
+    model = FastTextModel(dictionary, table[:-1] if init is not None else table, data.buckets,
+                          out, cfg.loss, args, cfg.tokenizer)  # fmt: skip
     batch = cfg.batch_size or _auto_batch(len(data.kept) // workers)
-    run = _EpochRunner(cfg, data, table, out, loss, batch, workers, log is not None)
+    run = _EpochRunner(cfg, data, table, out, loss, batch, workers, log is not None,
+                       void=len(table) - 1 if init is not None else None)  # fmt: skip
     pool = _Hogwild(workers, run) if workers > 1 else None
     t0 = time.perf_counter()
     try:
