@@ -165,7 +165,9 @@ class _EpochRunner:
         """One SGD step on a batch: rows ``idx`` (R,), each of example ``example`` (R,);
         example ``b``'s rows start at ``bags[b]``; ``inv_len`` (B, 1) is 1 / its length."""
         table, out = self.table, self.out
-        h = np.add.reduceat(table[idx], bags, axis=0)  # (B, d)
+        rows = table[idx]  # (R, d)
+        # per-bag sums, reduced along the transposed view: faster than axis 0 in numpy
+        h = np.add.reduceat(rows.T, bags, axis=1).T  # (B, d)
         h *= inv_len
         loss, g = self.loss(h, out, y, multi, lr, rng, with_loss)
         step = g @ out  # (B, d): -lr * dloss/dh, before O moves
@@ -178,7 +180,8 @@ class _EpochRunner:
         positions = np.arange(len(idx))
         self.mark[idx] = positions
         once = self.mark[idx] == positions
-        table[idx[once]] += step[example[once]]
+        # rows were read above: write old + step instead of reading them again with +=
+        table[idx[once]] = rows[once] + step[example[once]]
         rest = np.flatnonzero(~once)
         if rest.size:
             dim = table.shape[1]
