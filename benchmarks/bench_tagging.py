@@ -10,8 +10,8 @@ threads only contend, and both sides of every ratio run under the same setting):
 2. Training throughput (sentences/s, forward + backward + AdamW step on the same fixed
    ResumeNER batches, interleaved) of BiLSTM-CRF vs BiLSTM-MEMM (and the other heads).
 3. Weibo NER (BIO, NAM/NOM) with the CRF head.
-4. Word segmentation (BMES, CRF head): SIGHAN 2008 SXU and People's Daily 1998-01, each
-   with 5 % of its sentences held out as dev; SIGHAN word F1 and OOV recall.
+
+Word segmentation is in ``bench_segmentation.py`` (a separate section: it trains longer).
 
 The datasets are read from ``../shared/data`` beside the checkout. ``quick`` trains on a
 few hundred sentences for a few steps (a smoke test of the whole table, not a result).
@@ -29,9 +29,8 @@ import torch
 
 from _util import interleaved, markdown_table
 from danlu.data.conll import read_conll
-from danlu.tasks.tagging.config import SegTrainConfig, TaggerOptions, TagTrainConfig
+from danlu.tasks.tagging.config import TaggerOptions, TagTrainConfig
 from danlu.tasks.tagging.model import Tagger
-from danlu.tasks.tagging.seg import train_segmenter
 from danlu.tasks.tagging.sequences import build_vocab
 from danlu.tasks.tagging.train import full_tag_set, make_spec, train_tagger, training_data
 from danlu.train.config import TrainConfig
@@ -40,7 +39,6 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HEADS = ("crf", "memm", "bimemm", "softmax")
 THREADS = 1
 NER_MODEL = TaggerOptions(embedding_dim=64, hidden=128, dropout=0.3)
-SEG_MODEL = TaggerOptions(embedding_dim=64, hidden=100, dropout=0.2)
 
 
 def _optim(epochs: int, quick: bool, **kw: Any) -> TrainConfig:
@@ -55,16 +53,6 @@ def _subset(path: Path, out: Path, sentences: int) -> Path:
     """The first ``sentences`` blank-line separated sentences of a CoNLL file."""
     blocks = path.read_text(encoding="utf-8").split("\n\n")[:sentences]
     out.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
-    return out
-
-
-def _lines(path: Path, out: Path, n: int) -> Path:
-    import gzip
-
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        lines = [line for _, line in zip(range(n), fh, strict=False)]
-    out.write_text("".join(lines), encoding="utf-8")
     return out
 
 
@@ -140,28 +128,8 @@ def _weibo_row(tmp: Path, quick: bool) -> list[Any]:
             100 * m["val_recall"], m["epochs"], m["seconds_per_epoch"]]  # fmt: skip
 
 
-SEG_CORPORA = (
-    ("SIGHAN 2008 SXU", DATA / "sighan2008-sxu" / "train.txt", 2),
-    ("People's Daily 1998-01", DATA / "people-daily-199801" / "199801.txt.gz", 1),
-)
-
-
-def _seg_rows(tmp: Path, quick: bool, corpora: tuple = SEG_CORPORA) -> list[list[Any]]:
-    rows = []
-    for name, path, epochs in corpora:
-        if quick:
-            path = _lines(path, tmp / f"{path.stem}.small", 300)
-        cfg = SegTrainConfig(train=str(path), out=str(tmp / f"seg-{path.stem}"),
-                             dev_fraction=0.05, model=SEG_MODEL,
-                             optim=_optim(epochs, quick, batch_size=64))  # fmt: skip
-        m = train_segmenter(cfg)
-        rows.append([name, 100 * m["val_f1"], 100 * m["val_precision"], 100 * m["val_recall"],
-                     100 * m["val_oov_recall"], m["epochs"], m["seconds_per_epoch"]])  # fmt: skip
-    return rows
-
-
 def run(quick: bool = False) -> str:
-    """Return the Markdown section (trains every model; about 15-30 min on 2 busy cores)."""
+    """Return the Markdown section (trains every model; about 15 min on 2 cores)."""
     if not DATA.is_dir():
         return f"## Sequence labeling\n\nSkipped: no datasets at {DATA}.\n"
     previous = torch.get_num_threads()
@@ -173,13 +141,12 @@ def run(quick: bool = False) -> str:
             heads = _heads_table(_train_heads(tmp, quick))
             speed = _throughput_table(quick)
             weibo = _weibo_row(tmp, quick)
-            seg = _seg_rows(tmp, quick)
     finally:
         torch.set_num_threads(previous)
     minutes = (time.perf_counter() - t0) / 60
     ner_model = f"emb {NER_MODEL.embedding_dim}, BiLSTM {NER_MODEL.hidden}x2"
     return "\n".join([
-        "## Sequence labeling: BiLSTM + CRF / MEMM / Bi-MEMM / softmax (real data)",
+        "## Sequence labeling: BiLSTM + CRF / MEMM / Bi-MEMM / softmax, NER (real data)",
         "",
         f"{'QUICK SMOKE RUN (tiny subsets, not results). ' if quick else ''}"
         f"Characters with random embeddings ({ner_model}, dropout {NER_MODEL.dropout}), "
@@ -199,10 +166,6 @@ def run(quick: bool = False) -> str:
         "### Weibo NER dev",
         "",
         markdown_table(["data", "model", "dev F1", "P", "R", "epochs", "s/epoch"], [weibo]),
-        "",
-        "### Word segmentation (SIGHAN scoring; 5 % of train held out as dev)",
-        "",
-        markdown_table(["corpus", "dev F1", "P", "R", "OOV recall", "epochs", "s/epoch"], seg),
         "",
     ])  # fmt: skip
 
