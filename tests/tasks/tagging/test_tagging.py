@@ -31,15 +31,6 @@ def quick(**kw) -> TrainConfig:
                           "device": "cpu", "early_stop_metric": "val_f1", **kw})  # fmt: skip
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small LSTMs run fastest on one thread; more only contend on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def ner_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ner")

@@ -27,8 +27,10 @@ Head = Literal["crf", "memm", "bimemm", "softmax"]
 _TAG_TRAIN = TrainConfig(
     epochs=30, batch_size=32, lr=2e-3, grad_clip=5.0, early_stop_metric="val_f1", patience=5
 )
+# With bigrams (the seg default) dev F1 passes 95 after ~2.7 epochs on SXU, ~1.7 on People's
+# Daily 1998-01; 4 epochs keep both runs together near half an hour on 2 CPU cores.
 _SEG_TRAIN = TrainConfig(
-    epochs=10, batch_size=64, lr=2e-3, grad_clip=5.0, early_stop_metric="val_f1", patience=3
+    epochs=4, batch_size=64, lr=2e-3, grad_clip=5.0, early_stop_metric="val_f1", patience=3
 )
 
 
@@ -44,6 +46,13 @@ class TaggerOptions:
     word_features: bool = option(
         False, help="add jieba word-boundary features (the B/M/E/S position of each character)"
     )
+    bigrams: bool = option(
+        False, help="add embeddings of the two character bigrams c[t-1]c[t] and c[t]c[t+1]"
+    )
+    bigram_dim: int = option(50, help="bigram embedding size (with --bigrams)")
+    bigram_min_count: int = option(
+        2, help="bigrams seen fewer times in training become <unk> (so <unk> is learned)"
+    )
     constrained: bool = option(
         True, help="forbid impossible tag transitions (I-x after O, ...) in the CRF/MEMM heads"
     )
@@ -56,7 +65,8 @@ class TaggerOptions:
     )
 
     def __post_init__(self) -> None:
-        for name in ("embedding_dim", "hidden", "layers", "min_count"):
+        sizes = ("embedding_dim", "hidden", "layers", "min_count", "bigram_dim", "bigram_min_count")
+        for name in sizes:
             value = getattr(self, name)
             if value < 1:
                 raise UsageError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
@@ -64,6 +74,10 @@ class TaggerOptions:
             raise UsageError(f"--dropout must be in [0, 1), got {self.dropout}")
         if self.max_len < 0:
             raise UsageError(f"--max-len must be >= 0 (0: no limit), got {self.max_len}")
+
+
+# Segmentation: character bigrams are what lift a BiLSTM segmenter from ~91 to ~96 F1.
+_SEG_MODEL = TaggerOptions(bigrams=True)
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,11 @@ class TagTrainConfig:
 
 @dataclass(frozen=True)
 class SegTrainConfig:
-    """``danlu seg train``: a BiLSTM word segmenter (BMES tags) on segmented text."""
+    """``danlu seg train``: a BiLSTM word segmenter (BMES tags) on segmented text.
+
+    Unlike ``tag train`` it embeds character bigrams by default (``--no-bigrams`` turns
+    them off): with them the defaults reach ~95 SIGHAN word F1 on a held-out 5% of SXU or
+    People's Daily 1998-01 within a few epochs."""
 
     train: str = option(help="segmented text: SIGHAN (words separated by spaces) or People's "
                         "Daily word/TAG (.gz is fine)")  # fmt: skip
@@ -102,7 +120,7 @@ class SegTrainConfig:
     )
     dev_fraction: float = option(0.05, help="share of training sentences held out as dev")
     split_seed: int = option(0, help="seed of the hold-out split")
-    model: TaggerOptions = option(default_factory=TaggerOptions, embed=True)
+    model: TaggerOptions = option(default_factory=lambda: _SEG_MODEL, embed=True)
     optim: TrainConfig = option(default_factory=lambda: _SEG_TRAIN, embed=True)
 
     def __post_init__(self) -> None:

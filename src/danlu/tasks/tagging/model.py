@@ -1,13 +1,18 @@
 """The BiLSTM tagger: characters → embeddings → BiLSTM → dropout → emissions → head.
 
-    e_t = [Emb(c_t); WordEmb(p_t)]          (p_t: jieba's B/M/E/S position, optional)
+    e_t = [Emb(c_t); WordEmb(p_t); BiEmb(c_{t-1}c_t); BiEmb(c_t c_{t+1})]
+          (p_t: jieba's B/M/E/S position, optional; bigrams optional, with the boundary
+          symbols c_0 = <s> and c_{L+1} = </s>)
     h_t = [LSTM→(e_1..e_t); LSTM←(e_t..e_L)]
     E_t = W · dropout(h_t) + b              (B, T, K) emission scores
     loss = head.nll(E, y, mask);  ŷ = head.decode(E, mask)
 
 The head is a linear-chain CRF (global normalisation), an MEMM or a Bi-MEMM (local
 softmax over emission + transition from the previous tag, teacher-forced), or a plain
-per-token softmax. Everything needed to rebuild the model (vocabulary, tag set, scheme,
+per-token softmax. The two bigrams share one embedding table; their concatenation keeps
+which side each is on (Chen et al. 2015, "Long Short-Term Memory Neural Networks for
+Chinese Word Segmentation"; bigrams are what lift a character BiLSTM segmenter to ~96 F1).
+Everything needed to rebuild the model (vocabulary, bigram vocabulary, tag set, scheme,
 sizes) is stored in the metadata of ``model.safetensors``, so a run folder is enough to
 evaluate or predict.
 """
@@ -28,6 +33,8 @@ from danlu.nn.recurrent import LSTM
 from danlu.train.checkpoint import load_safetensors, read_safetensors_metadata
 
 __all__ = [
+    "BOS",
+    "EOS",
     "PAD",
     "UNK",
     "Batch",
@@ -38,18 +45,21 @@ __all__ = [
     "load_tagger",
 ]
 
-PAD, UNK = 0, 1  # character ids 0 and 1; real characters start at 2
+PAD, UNK = 0, 1  # character (and bigram) ids 0 and 1; real ones start at 2
+BOS, EOS = "<s>", "</s>"  # the neighbours of a sequence's first and last token in bigrams
 WORD_POSITIONS = ("B", "M", "E", "S")  # jieba feature ids 1..4 (0: padding)
 _WORD_DIM = 16
 
 
 class Batch(NamedTuple):
-    """A padded batch: ids (B, T), optional word features (B, T), tags (B, T), mask (B, T)."""
+    """A padded batch: ids (B, T), optional word features (B, T), tags (B, T), mask (B, T),
+    optional bigram ids (B, T, 2): ``[..., 0]`` is c_{t-1}c_t, ``[..., 1]`` is c_t c_{t+1}."""
 
     chars: Tensor
     feats: Tensor | None
     tags: Tensor | None
     mask: Tensor
+    bigrams: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,15 @@ class TaggerSpec:
     constrained: bool
     max_len: int
     train_words: tuple[str, ...] = ()  # segmentation: training vocabulary, for OOV recall
+    # bigram id -> "a b" (the two tokens joined by a space; ids 0, 1 are <pad>, <unk>);
+    # empty with bigram_dim 0: no bigram features (models saved before bigrams existed)
+    bigram_vocab: tuple[str, ...] = ()
+    bigram_dim: int = 0
+
+    @property
+    def bigrams(self) -> bool:
+        """Whether the model embeds the bigrams around each token."""
+        return self.bigram_dim > 0
 
     def to_metadata(self) -> dict[str, str]:
         return {
@@ -84,6 +103,8 @@ class TaggerSpec:
             "constrained": str(self.constrained),
             "max_len": str(self.max_len),
             "train_words": json.dumps(list(self.train_words), ensure_ascii=False),
+            "bigram_vocab": json.dumps(list(self.bigram_vocab), ensure_ascii=False),
+            "bigram_dim": str(self.bigram_dim),
         }
 
     @classmethod
@@ -103,6 +124,8 @@ class TaggerSpec:
             constrained=meta["constrained"] == "True",
             max_len=int(meta["max_len"]),
             train_words=tuple(json.loads(meta.get("train_words", "[]"))),
+            bigram_vocab=tuple(json.loads(meta.get("bigram_vocab", "[]"))),
+            bigram_dim=int(meta.get("bigram_dim", "0")),
         )
 
 
@@ -171,6 +194,13 @@ class Tagger(nn.Module):
         if spec.word_features:
             self.word_embed = nn.Embedding(len(WORD_POSITIONS) + 1, _WORD_DIM, padding_idx=0)
             in_dim += _WORD_DIM
+        self.bigram_embed = None
+        if spec.bigrams:
+            if len(spec.bigram_vocab) < 2:
+                raise ValueError("a bigram model needs a bigram vocabulary (<pad>, <unk>, ...)")
+            self.bigram_embed = nn.Embedding(len(spec.bigram_vocab), spec.bigram_dim,
+                                             padding_idx=PAD)  # fmt: skip
+            in_dim += 2 * spec.bigram_dim
         self.lstm = LSTM(
             in_dim, spec.hidden, num_layers=spec.layers, batch_first=True, bidirectional=True,
             dropout=spec.dropout if spec.layers > 1 else 0.0,
@@ -185,6 +215,11 @@ class Tagger(nn.Module):
             if batch.feats is None:
                 raise ValueError("this model uses word features; the batch has none")
             x = torch.cat([x, self.word_embed(batch.feats)], dim=-1)  # (B, T, E + 16)
+        if self.bigram_embed is not None:
+            if batch.bigrams is None:
+                raise ValueError("this model uses bigram features; the batch has none")
+            left_right = self.bigram_embed(batch.bigrams)  # (B, T, 2, D)
+            x = torch.cat([x, left_right.flatten(2)], dim=-1)  # (B, T, ... + 2D)
         lengths = batch.mask.sum(1)
         h, _ = self.lstm(self.dropout(x), lengths=lengths)  # (B, T, 2H)
         return self.emit(self.dropout(h))  # (B, T, K)
@@ -233,4 +268,5 @@ def load_tagger(run_dir: str | Path, task: str | None = None) -> Tagger:
 def describe_spec(spec: TaggerSpec) -> dict[str, Any]:
     """A short JSON-ready summary of a spec (for logs)."""
     return {"task": spec.task, "head": spec.head, "scheme": spec.scheme,
-            "vocab": len(spec.vocab), "tags": len(spec.tags)}  # fmt: skip
+            "vocab": len(spec.vocab), "tags": len(spec.tags),
+            "bigrams": len(spec.bigram_vocab)}  # fmt: skip

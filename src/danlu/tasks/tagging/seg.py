@@ -1,7 +1,8 @@
 """``danlu seg train|eval|cut``: Chinese word segmentation as BMES character tagging.
 
 Training text is SIGHAN-style (words separated by spaces) or the People's Daily
-``word/TAG`` corpus; each sentence becomes characters with B/M/E/S tags. Decoded tags are
+``word/TAG`` corpus; each sentence becomes characters with B/M/E/S tags (the model reads
+each character and, by default, the bigrams on its two sides). Decoded tags are
 turned back into words (:func:`~danlu.data.segmentation.tags_to_words`) and scored with
 the SIGHAN word-level P/R/F1; OOV recall uses the training vocabulary stored in the model.
 """
@@ -29,8 +30,8 @@ from danlu.errors import UsageError
 from danlu.metrics.segmentation import segmentation_scores
 from danlu.tasks.tagging.config import SegCutConfig, SegEvalConfig, SegTrainConfig
 from danlu.tasks.tagging.model import Tagger, load_tagger
-from danlu.tasks.tagging.sequences import answer_lines, build_vocab, predict_tags
-from danlu.tasks.tagging.train import fit_tagger, make_spec, training_data
+from danlu.tasks.tagging.sequences import answer_lines, predict_tags
+from danlu.tasks.tagging.train import fit_tagger, make_spec, make_vocabs, training_data
 from danlu.train.checkpoint import write_json
 from danlu.train.device import resolve_device
 
@@ -94,15 +95,16 @@ def train_segmenter(cfg: SegTrainConfig) -> dict[str, Any]:
         train, dev = sents, []
     chars = [list("".join(ws)) for _, ws in train]
     train_words = tuple(sorted({w for _, ws in train for w in ws}))
-    vocab = build_vocab(chars, cfg.model.min_count)
-    spec = make_spec("seg", cfg.model, vocab, SEG_TAGS, "BMES", train_words)
+    vocab, bigram_vocab = make_vocabs(chars, cfg.model)
+    spec = make_spec("seg", cfg.model, vocab, SEG_TAGS, "BMES", train_words, bigram_vocab)
     tags = [words_to_tags(ws) for _, ws in train]
     data = training_data(spec, chars, tags, [ln for ln, _ in train], cfg.train, cfg.model.strict)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "config.json", config_to_dict(cfg))
     evaluate = _seg_evaluate([ws for _, ws in dev], frozenset(train_words), 64) if dev else None
     metrics = fit_tagger(spec, data, evaluate, cfg.optim, out)
-    metrics.update(dev_sentences=len(dev), train_words=len(train_words))
+    metrics.update(dev_sentences=len(dev), train_words=len(train_words),
+                   vocab=len(vocab), bigrams=len(bigram_vocab))  # fmt: skip
     write_json(out / "metrics.json", metrics)
     return metrics
 

@@ -12,17 +12,21 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import TextIO
 
 import numpy as np
 import torch
 
 from danlu.errors import DataError
-from danlu.tasks.tagging.model import PAD, UNK, WORD_POSITIONS, Batch, Tagger
+from danlu.tasks.tagging.model import BOS, EOS, PAD, UNK, WORD_POSITIONS, Batch, Tagger
 
 __all__ = [
     "SequenceData",
     "answer_lines",
+    "bigram_ids",
+    "bigram_keys",
+    "build_bigram_vocab",
     "build_vocab",
     "encode",
     "predict_tags",
@@ -43,6 +47,32 @@ def build_vocab(sequences: Sequence[Sequence[str]], min_count: int = 1) -> tuple
 def encode(tokens: Sequence[str], index: dict[str, int]) -> np.ndarray:
     """Token ids, ``UNK`` for tokens outside the vocabulary."""
     return np.array([index.get(t, UNK) for t in tokens], dtype=np.int64)
+
+
+def bigram_keys(tokens: Sequence[str]) -> list[str]:
+    """The L + 1 bigrams ``"a b"`` of ``<s> t_1 ... t_L </s>`` (tokens never hold spaces)."""
+    padded = [BOS, *tokens, EOS]
+    return [f"{a} {b}" for a, b in pairwise(padded)]
+
+
+def build_bigram_vocab(sequences: Sequence[Sequence[str]], min_count: int = 2
+                       ) -> tuple[str, ...]:  # fmt: skip
+    """``("<pad>", "<unk>", "a b", ...)``: bigrams (boundaries included) seen ``min_count`` times.
+
+    With ``min_count >= 2`` the rarest training bigrams are read as ``<unk>``, so the model
+    learns an ``<unk>`` embedding for the unseen bigrams it meets at test time.
+    """
+    return build_vocab([bigram_keys(seq) for seq in sequences], min_count)
+
+
+def bigram_ids(tokens: Sequence[str], index: dict[str, int]) -> np.ndarray:
+    """(L, 2) ids: row t holds the ids of (t_{t-1} t_t) and (t_t t_{t+1}); ``UNK`` if unseen.
+
+    Example: ``bigram_ids(list("ab"), idx)`` looks up ``"<s> a"``, ``"a b"``, ``"b </s>"``
+    and returns ``[[id("<s> a"), id("a b")], [id("a b"), id("b </s>")]]``.
+    """
+    ids = np.array([index.get(k, UNK) for k in bigram_keys(tokens)], dtype=np.int64)  # (L+1,)
+    return np.stack([ids[:-1], ids[1:]], axis=1)
 
 
 def word_positions(tokens: Sequence[str]) -> np.ndarray:
@@ -135,12 +165,13 @@ def warn_or_reject(
 
 
 class SequenceData:
-    """Variable-length id sequences (and tags, word features) batched by padding.
+    """Variable-length id sequences (and tags, word features, bigrams) batched by padding.
 
     Args:
         chars: one (L_i,) int64 array per sentence, L_i >= 1.
         tags: matching tag-id arrays, or None (prediction).
         feats: matching word-feature arrays, or None.
+        bigrams: matching (L_i, 2) bigram-id arrays (:func:`bigram_ids`), or None.
     """
 
     def __init__(
@@ -148,8 +179,9 @@ class SequenceData:
         chars: list[np.ndarray],
         tags: list[np.ndarray] | None = None,
         feats: list[np.ndarray] | None = None,
+        bigrams: list[np.ndarray] | None = None,
     ) -> None:
-        self.chars, self.tags, self.feats = chars, tags, feats
+        self.chars, self.tags, self.feats, self.bigrams = chars, tags, feats, bigrams
         self.lengths = np.array([len(c) for c in chars], dtype=np.int64)
         if len(chars) and self.lengths.min() < 1:
             raise ValueError("every sequence needs at least one token")
@@ -159,7 +191,8 @@ class SequenceData:
 
     def _pad(self, arrays: list[np.ndarray], idx: np.ndarray, width: int, fill: int
              ) -> torch.Tensor:  # fmt: skip
-        out = np.full((len(idx), width), fill, dtype=np.int64)
+        trailing = arrays[idx[0]].shape[1:]  # () for ids, (2,) for bigram pairs
+        out = np.full((len(idx), width, *trailing), fill, dtype=np.int64)
         for row, i in enumerate(idx):
             out[row, : self.lengths[i]] = arrays[i]
         return torch.from_numpy(out)
@@ -172,8 +205,9 @@ class SequenceData:
         chars = self._pad(self.chars, idx, width, PAD)
         tags = None if self.tags is None else self._pad(self.tags, idx, width, 0)
         feats = None if self.feats is None else self._pad(self.feats, idx, width, 0)
+        bigrams = None if self.bigrams is None else self._pad(self.bigrams, idx, width, PAD)
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Batch(move(chars), move(feats), move(tags), mask.to(device))
+        return Batch(move(chars), move(feats), move(tags), mask.to(device), move(bigrams))
 
 
 def predict_tags(
@@ -194,7 +228,12 @@ def predict_tags(
     if spec.word_features:
         full = [word_positions(seq) if len(seq) else np.zeros(0, np.int64) for seq in sequences]
         feats = [full[s][a:b] for s, a, b in pieces]
-    data = SequenceData(chars, None, feats)
+    bigrams = None
+    if spec.bigrams:  # from the whole sequence: a piece keeps its true neighbours
+        bigram_index = {k: i for i, k in enumerate(spec.bigram_vocab)}
+        full = [bigram_ids(seq, bigram_index) for seq in sequences]
+        bigrams = [full[s][a:b] for s, a, b in pieces]
+    data = SequenceData(chars, None, feats, bigrams)
     out: list[list[str]] = [[""] * len(seq) for seq in sequences]
     order = np.argsort(-data.lengths, kind="stable")  # similar lengths share a batch
     model.eval()

@@ -27,6 +27,8 @@ from danlu.tasks.tagging.config import TaggerOptions, TagTrainConfig
 from danlu.tasks.tagging.model import Batch, Tagger, TaggerSpec
 from danlu.tasks.tagging.sequences import (
     SequenceData,
+    bigram_ids,
+    build_bigram_vocab,
     build_vocab,
     encode,
     predict_tags,
@@ -40,7 +42,14 @@ from danlu.train.config import TrainConfig
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
 
-__all__ = ["fit_tagger", "full_tag_set", "make_spec", "train_tagger", "training_data"]
+__all__ = [
+    "fit_tagger",
+    "full_tag_set",
+    "make_spec",
+    "make_vocabs",
+    "train_tagger",
+    "training_data",
+]
 
 
 def full_tag_set(tags: Sequence[str], scheme: str) -> tuple[str, ...]:
@@ -57,13 +66,28 @@ def full_tag_set(tags: Sequence[str], scheme: str) -> tuple[str, ...]:
 
 
 def make_spec(task: str, opts: TaggerOptions, vocab: tuple[str, ...], tags: tuple[str, ...],
-              scheme: str, train_words: tuple[str, ...] = ()) -> TaggerSpec:  # fmt: skip
+              scheme: str, train_words: tuple[str, ...] = (),
+              bigram_vocab: tuple[str, ...] = ()) -> TaggerSpec:  # fmt: skip
+    """The spec of a new model; ``bigram_vocab`` (:func:`build_bigram_vocab`) is needed
+    exactly when ``opts.bigrams``."""
+    if opts.bigrams and not bigram_vocab:
+        raise ValueError("opts.bigrams needs the bigram vocabulary of the training data")
     return TaggerSpec(
         task=task, vocab=vocab, tags=tags, scheme=scheme, head=opts.head,
         embedding_dim=opts.embedding_dim, hidden=opts.hidden, layers=opts.layers,
         dropout=opts.dropout, word_features=opts.word_features, constrained=opts.constrained,
         max_len=opts.max_len, train_words=train_words,
+        bigram_vocab=bigram_vocab if opts.bigrams else (),
+        bigram_dim=opts.bigram_dim if opts.bigrams else 0,
     )  # fmt: skip
+
+
+def make_vocabs(sequences: Sequence[Sequence[str]], opts: TaggerOptions
+                ) -> tuple[tuple[str, ...], tuple[str, ...]]:  # fmt: skip
+    """The token vocabulary and (with ``opts.bigrams``, else ``()``) the bigram vocabulary."""
+    vocab = build_vocab(sequences, opts.min_count)
+    bigrams = build_bigram_vocab(sequences, opts.bigram_min_count) if opts.bigrams else ()
+    return vocab, bigrams
 
 
 def training_data(
@@ -80,16 +104,22 @@ def training_data(
     too_long = [(ln, len(s)) for s, ln in zip(sequences, lines, strict=True)
                 if spec.max_len and len(s) > spec.max_len]  # fmt: skip
     warn_or_reject(path, [a for a, _ in too_long], [b for _, b in too_long], spec.max_len, strict)
-    chars, tag_ids, feats = [], [], []
+    bigram_index = {k: i for i, k in enumerate(spec.bigram_vocab)}
+    chars, tag_ids, feats, bigrams = [], [], [], []
     for seq, seq_tags in zip(sequences, tags, strict=True):
         full_feats = word_positions(seq) if spec.word_features else None
+        # from the whole sentence, so a piece cut out of it keeps its true neighbours
+        full_bigrams = bigram_ids(seq, bigram_index) if spec.bigrams else None
         for a, b in split_long(seq, seq_tags, spec.max_len, spec.scheme):
             chars.append(encode(seq[a:b], index))
             piece = repair_piece(seq_tags[a:b], spec.scheme)
             tag_ids.append(np.array([tag_index[t] for t in piece], dtype=np.int64))
             if full_feats is not None:
                 feats.append(full_feats[a:b])
-    return SequenceData(chars, tag_ids, feats if spec.word_features else None)
+            if full_bigrams is not None:
+                bigrams.append(full_bigrams[a:b])
+    return SequenceData(chars, tag_ids, feats if spec.word_features else None,
+                        bigrams if spec.bigrams else None)  # fmt: skip
 
 
 def _loss_fn(model: nn.Module, batch: Batch) -> torch.Tensor:
@@ -155,16 +185,17 @@ def train_tagger(cfg: TagTrainConfig) -> dict[str, Any]:
     train, dev = _split_dev(cfg, sents)
     scheme = cfg.scheme.upper() if cfg.scheme != "auto" else _scheme_of(train + dev)
     seqs = [list(s.tokens) for s in train]
-    vocab = build_vocab(seqs, cfg.model.min_count)
+    vocab, bigram_vocab = make_vocabs(seqs, cfg.model)
     tags = full_tag_set([t for s in train + dev for t in s.tags], scheme)
-    spec = make_spec("ner", cfg.model, vocab, tags, scheme)
+    spec = make_spec("ner", cfg.model, vocab, tags, scheme, bigram_vocab=bigram_vocab)
     data = training_data(spec, seqs, [list(s.tags) for s in train], [s.line for s in train],
                          cfg.train, cfg.model.strict)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "config.json", config_to_dict(cfg))
     evaluate = _ner_evaluate(dev, 64) if dev else None
     metrics = fit_tagger(spec, data, evaluate, cfg.optim, out)
-    metrics.update(scheme=scheme, tags=len(tags), vocab=len(vocab), dev_sentences=len(dev))
+    metrics.update(scheme=scheme, tags=len(tags), vocab=len(vocab), dev_sentences=len(dev),
+                   bigrams=len(bigram_vocab))  # fmt: skip
     write_json(out / "metrics.json", metrics)
     return metrics
 
