@@ -93,3 +93,13 @@ def test_two_hogwild_workers_share_the_weights() -> None:
     assert p > 0.97
     assert len(log) == 2 and "lr 0.0" in log[-1]  # both workers ran to the end of the schedule
     assert multiprocessing.active_children() == []  # the workers were shut down
+
+
+def test_auto_batch_shrinks_with_small_data_high_lr_and_workers() -> None:
+    from danlu.tasks.text_classification.train import auto_batch
+
+    assert auto_batch(45_000, 0.5) == 64
+    assert auto_batch(45_000, 0.5, workers=2) == 32  # the same steps in flight
+    assert auto_batch(45_000, 2.0) == 16  # summed updates at high lr diverge otherwise
+    assert auto_batch(3_000, 0.1) == 4
+    assert auto_batch(100, 0.1) == 1  # small data: fastText's per-example steps

@@ -92,7 +92,10 @@ class SupervisedConfig:
     patience: int = option(
         3, help="epochs without validation gain before stopping", aliases=_ft("patience")
     )
-    batch_size: int = option(0, help="examples per update (0: automatic)", aliases=_ft("batch"))
+    batch_size: int = option(
+        0, help="examples per update of each thread (0: automatic, 64 at most, fewer at high -lr)",
+        aliases=_ft("batch"),
+    )  # fmt: skip
     autotune_validation: str = option(
         "",
         help="validation file for the hyper-parameter search",
