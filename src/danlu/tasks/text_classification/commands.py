@@ -91,7 +91,7 @@ def _quantize(cfg: QuantizeConfig) -> int:
 
     retrain_on = cfg.train if cfg.retrain else None
     _, dst, before, after = quantize_file(cfg.input, cfg.output, cfg.cutoff, retrain_on,
-                                          cfg.epoch, cfg.thread)  # fmt: skip
+                                          cfg.epoch, cfg.lr, cfg.thread)  # fmt: skip
     print(f"wrote {dst}: {after / 1e6:.2f} MB (from {before / 1e6:.2f} MB, "
           f"{before / max(after, 1):.1f}x smaller)", file=sys.stderr)  # fmt: skip
     return 0

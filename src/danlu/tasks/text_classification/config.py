@@ -162,6 +162,8 @@ class QuantizeConfig:
         aliases=_ft("train"),
     )  # fmt: skip
     epoch: int = option(1, help="epochs of -retrain", aliases=_ft("epoch"))
+    lr: float = option(0.1, help="learning rate of -retrain (decays linearly to 0)",
+                       aliases=_ft("lr"))  # fmt: skip
     thread: int = option(
         min(12, os.cpu_count() or 1), help="worker processes of -retrain", aliases=_ft("thread")
     )
@@ -171,3 +173,5 @@ class QuantizeConfig:
             raise UsageError(f"-cutoff must be >= 0, got {self.cutoff}")
         if self.epoch < 1 or self.thread < 1:
             raise UsageError("-epoch and -thread must be >= 1")
+        if not self.lr > 0:
+            raise UsageError(f"-lr must be > 0, got {self.lr}")

@@ -7,9 +7,10 @@
 2. Quantization: each kept row ``x`` is stored as ``q = round(127 x / max|x|)`` (int8)
    plus its scale ``max|x| / 127`` (float32), so ``x ~ scale * q``.
 
-3. ``-retrain`` (as fastText's): the pruned model trains again for ``-epoch`` epochs on
-   the training data, so the kept rows and the output layer adapt to the rows that are
-   gone (pruned buckets stay zero), before the int8 step.
+3. ``-retrain`` (as fastText's): the pruned model trains again for ``-epoch`` epochs from
+   ``-lr`` (default 0.1, fastText's) on the training data, so the kept rows and the
+   output layer adapt to the rows that are gone (pruned buckets stay zero), before the
+   int8 step.
 
 The output layer is small and stays float32. The result is a normal model file: the
 loader dequantizes it.
@@ -68,8 +69,11 @@ def quantize_model(model: FastTextModel, cutoff: int = 0) -> FastTextModel:
     )  # fmt: skip
 
 
-def retrain(model: FastTextModel, train: str, epoch: int = 1, thread: int = 1) -> FastTextModel:
-    """Train a (pruned) model again on ``train`` for ``epoch`` epochs, its own settings."""
+def retrain(
+    model: FastTextModel, train: str, epoch: int = 1, lr: float = 0.1, thread: int = 1
+) -> FastTextModel:
+    """Train a (pruned) model again on ``train``: ``epoch`` epochs from ``lr`` (decaying to
+    0), with the model's other settings."""
     import dataclasses
 
     from danlu.tasks.text_classification.config import SupervisedConfig
@@ -78,7 +82,7 @@ def retrain(model: FastTextModel, train: str, epoch: int = 1, thread: int = 1) -
 
     known = {f.name for f in dataclasses.fields(SupervisedConfig)}
     args = {k: v for k, v in model.args.items() if k in known}
-    cfg = SupervisedConfig(**{**args, "input": train, "output": "", "epoch": epoch,
+    cfg = SupervisedConfig(**{**args, "input": train, "output": "", "epoch": epoch, "lr": lr,
                               "thread": thread, "verbose": 0, "pretrained_vectors": "",
                               "validation": "", "autotune_validation": ""})  # fmt: skip
     corpus = read_labeled_file(train, cfg.label, cfg.tokenizer)
@@ -87,7 +91,7 @@ def retrain(model: FastTextModel, train: str, epoch: int = 1, thread: int = 1) -
 
 def quantize_file(
     src: str, dst: str, cutoff: int = 0, retrain_on: str | None = None, epoch: int = 1,
-    thread: int = 1,
+    lr: float = 0.1, thread: int = 1,
 ) -> tuple[Path, Path, int, int]:  # fmt: skip
     """Quantize ``src`` into ``dst`` (``.safetensors`` appended unless present).
 
@@ -104,6 +108,6 @@ def quantize_file(
         if not train or not Path(train).is_file():
             raise UsageError(f"-retrain needs the training data: pass -train FILE (the model "
                              f"was trained on {train!r}, which is not a file here)")  # fmt: skip
-        small = retrain(small, train, epoch, thread)
+        small = retrain(small, train, epoch, lr, thread)
     small.save(out)
     return Path(src), out, Path(src).stat().st_size, out.stat().st_size

@@ -180,8 +180,9 @@ class _EpochRunner:
         positions = np.arange(len(idx))
         self.mark[idx] = positions
         once = self.mark[idx] == positions
-        # rows were read above: write old + step instead of reading them again with +=
-        table[idx[once]] = rows[once] + step[example[once]]
+        # += reads the rows again rather than writing (rows read above) + step: under
+        # Hogwild the other workers' updates since that read would be overwritten
+        table[idx[once]] += step[example[once]]
         rest = np.flatnonzero(~once)
         if rest.size:
             dim = table.shape[1]
