@@ -106,13 +106,14 @@ def viterbi(
     unaries = unary.permute(1, 2, 0).unbind(0)  # T views (K, B); unbind beats indexing
     delta = unary.new_empty(length, k, batch)  # δ_t as (K, B)
     deltas = delta.unbind(0)
+    froms = delta.unsqueeze(2).unbind(0)  # the same δ_t as (K_from, 1, B), views made once
     torch.add(unaries[0], start.unsqueeze(1), out=deltas[0])
     cand = unary.new_empty(k, k, batch)
     for t in range(1, length):
         pair = pairs if shared else pairs[t]
         now = deltas[t]
         # δ_t(j) = max_i δ_{t-1}(i) + pair[i, j] + unary_t(j)
-        torch.amax(torch.add(deltas[t - 1].unsqueeze(1), pair, out=cand), 0, out=now)
+        torch.amax(torch.add(froms[t - 1], pair, out=cand), 0, out=now)
         now.add_(unaries[t])
     lengths = mask.sum(1)
     rows = torch.arange(batch, device=unary.device)
