@@ -18,8 +18,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ __all__ = [
     "get_tokenizer",
     "parse_line",
     "parse_lines",
+    "paused_gc",
     "read_labeled_file",
     "read_text",
     "whitespace_tokens",
@@ -142,6 +145,23 @@ def ascii_spaces(text: str) -> bool:
     return _NON_ASCII_SPACE.search(text) is None and "\0" not in text
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (restoring its state after).
+
+    Reading a corpus creates a list per line and a string per token and no reference
+    cycles; each automatic collection traverses all of them again, which here doubled
+    the time to read, count and encode 45,000 lines.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_lines(
     lines: Iterable[str],
     label_prefix: str = "__label__",
@@ -150,6 +170,13 @@ def parse_lines(
 ) -> LabeledCorpus:
     """:func:`read_labeled_file` on lines already in memory (``plain``: see
     :func:`ascii_spaces`)."""
+    with paused_gc():
+        return _parse_lines(lines, label_prefix, tokenizer, plain)
+
+
+def _parse_lines(
+    lines: Iterable[str], label_prefix: str, tokenizer: str, plain: bool
+) -> LabeledCorpus:
     tokenize = get_tokenizer(tokenizer)
     split = str.split if plain else whitespace_tokens
     words: list[list[str]] = []

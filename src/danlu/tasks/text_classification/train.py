@@ -41,7 +41,7 @@ import numpy as np
 
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.config import SupervisedConfig
-from danlu.tasks.text_classification.data import LabeledCorpus, read_labeled_file
+from danlu.tasks.text_classification.data import LabeledCorpus, paused_gc, read_labeled_file
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.losses import OutputLoss
 from danlu.tasks.text_classification.model import FastTextModel
@@ -293,6 +293,18 @@ def train_supervised_corpus(
     ``init``: continue training this model (its dictionary and rows; ``quantize -retrain``)
     instead of starting from a new dictionary and random weights.
     """
+    with paused_gc():  # counting and encoding make no cycles; see data.paused_gc
+        return _train(cfg, corpus, log, on_epoch, dtype, init)
+
+
+def _train(
+    cfg: SupervisedConfig,
+    corpus: LabeledCorpus,
+    log: Callable[[str], None] | None,
+    on_epoch: Callable[[FastTextModel, int], bool] | None,
+    dtype: Any,
+    init: FastTextModel | None,
+) -> FastTextModel:
     if not corpus.words:
         raise UsageError(
             f"{cfg.input}: no line with a label (prefix {cfg.label!r}); fastText lines look "
