@@ -58,7 +58,7 @@ class SupervisedConfig:
     bucket: int = option(2_000_000, help="number of hash buckets", aliases=_ft("bucket"))
     thread: int = option(
         min(12, os.cpu_count() or 1),
-        help="CPU threads (neural models; the linear model trains on one)",
+        help="threads: Hogwild worker processes (fastText model), torch threads (neural)",
         aliases=_ft("thread"),
     )
     lr_update_rate: int = option(
