@@ -28,17 +28,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["LOSSES", "OutputLoss", "zlpr_grad"]
+__all__ = ["LOSSES", "OutputLoss", "log1pexp", "sigmoid", "zlpr_grad"]
 
 LOSSES = ("softmax", "hs", "ns", "ova", "zlpr")
 
 
-def _log1pexp(x: np.ndarray) -> np.ndarray:
+def log1pexp(x: np.ndarray) -> np.ndarray:
     """``log(1 + e^x)`` without overflow."""
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function without overflow (``e^{-|x|}`` only)."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
@@ -119,8 +120,8 @@ class OutputLoss:
                 g[rows, y] -= 1.0
             elif self.name == "ova":
                 if with_loss:
-                    loss = float((_log1pexp(s) - s * multi).sum())
-                g = _sigmoid(s) - multi
+                    loss = float((log1pexp(s) - s * multi).sum())
+                g = sigmoid(s) - multi
             else:
                 per_row, g = zlpr_grad(s, multi)
                 loss = float(per_row.sum())
@@ -140,8 +141,8 @@ class OutputLoss:
             cand, label, mask = self.paths[y], self.codes[y].astype(h.dtype), self.mask[y]
         s = np.einsum("bd,bkd->bk", h, out[cand])  # (B, K)
         if with_loss:
-            loss = float(((_log1pexp(s) - s * label) * mask).sum())
-        gk = (_sigmoid(s) - label) * mask * -lr  # (B, K)
+            loss = float(((log1pexp(s) - s * label) * mask).sum())
+        gk = (sigmoid(s) - label) * mask * -lr  # (B, K)
         # dense (B, n_out): a candidate drawn twice adds up (flat add.at: numpy's fast path)
         g = np.zeros((len(y), self.n_out), dtype=h.dtype)
         flat = (np.arange(len(y))[:, None] * self.n_out + cand).ravel()

@@ -32,6 +32,7 @@ import numpy as np
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.huffman import HuffmanTree
+from danlu.tasks.text_classification.losses import log1pexp, sigmoid
 
 __all__ = ["FORMAT", "FastTextModel", "load_model"]
 
@@ -135,22 +136,17 @@ class FastTextModel:
         return np.add.reduceat(per_row, offsets[:-1], axis=0)
 
     # ------------------------------------------------------------------ prediction
-    def scores(self, hidden: np.ndarray) -> np.ndarray:
-        """Label probabilities (L, C) of hidden vectors (L, d)."""
-        return self.probabilities(hidden @ self.output.T)
-
     def probabilities(self, s: np.ndarray) -> np.ndarray:
         """Label probabilities (L, C) of output scores (L, n_out)."""
         if self.loss == "softmax":
             e = np.exp(s - s.max(axis=1, keepdims=True))
             return e / e.sum(axis=1, keepdims=True)
         if self.loss != "hs":
-            return 1.0 / (1.0 + np.exp(-s))
-        # hs: log p(y) = sum over the path of log sigmoid(+-s_n)
+            return sigmoid(s)
+        # hs: log p(y) = sum over the path of log sigmoid(+-s_n) = -log(1 + e^{-+s_n})
         paths, codes, mask = self._hs_tables()
         z = s[:, paths] * (codes * 2 - 1)  # (L, C, D)
-        log_sig = -(np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z))))
-        return np.exp((log_sig * mask).sum(-1))
+        return np.exp(-(log1pexp(-z) * mask).sum(-1))
 
     def _hs_tables(self) -> tuple[np.ndarray, ...]:
         if self._padded is None:

@@ -117,6 +117,12 @@ class _EpochRunner:
 
     def __call__(self, epoch: int, w: int) -> tuple[float, int, float]:
         """(loss sum over the sampled batches, examples in them, last learning rate)."""
+        # overflow on the way to NaN is not reported per step: divergence is checked and
+        # reported (TrainingDiverged) once per epoch
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._epoch(epoch, w)
+
+    def _epoch(self, epoch: int, w: int) -> tuple[float, int, float]:
         cfg, data, batch = self.cfg, self.data, self.batch
         order = data.kept[np.random.default_rng([cfg.seed, epoch]).permutation(len(data.kept))]
         order = order[w :: self.workers]
@@ -150,10 +156,8 @@ class _EpochRunner:
             multi = self._multi_hot(order[b0:b1]) if self.multi else None
             # the loss is only for the progress line: computed on every 8th batch
             with_loss = self.with_loss and i % 8 == 0
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence: checked per epoch
-                loss = self._step(epoch_rows[r0:r1], row_example[r0:r1], rel_off[b0:b1],
-                                  inv_len[b0:b1], y_all[b0:b1], multi, lr, rng,
-                                  with_loss)  # fmt: skip
+            loss = self._step(epoch_rows[r0:r1], row_example[r0:r1], rel_off[b0:b1],
+                              inv_len[b0:b1], y_all[b0:b1], multi, lr, rng, with_loss)  # fmt: skip
             if with_loss:
                 loss_sum, loss_n = loss_sum + loss, loss_n + b1 - b0
             seen = seen_after[b1 - 1]
@@ -385,7 +389,7 @@ def auto_batch(n_examples: int, lr: float, workers: int = 1) -> int:
 
 
 def _args(cfg: SupervisedConfig) -> dict:
-    return {k: v for k, v in asdict(cfg).items()}
+    return asdict(cfg)
 
 
 def train_fasttext(
