@@ -101,5 +101,6 @@ def test_auto_batch_shrinks_with_small_data_high_lr_and_workers() -> None:
     assert auto_batch(45_000, 0.5) == 64
     assert auto_batch(45_000, 0.5, workers=2) == 32  # the same steps in flight
     assert auto_batch(45_000, 2.0) == 16  # summed updates at high lr diverge otherwise
+    assert auto_batch(45_000, 0.5, loss="ova") == 32  # every label moves on every example
     assert auto_batch(3_000, 0.1) == 4
     assert auto_batch(100, 0.1) == 1  # small data: fastText's per-example steps
