@@ -93,9 +93,16 @@ class SupervisedConfig:
         3, help="epochs without validation gain before stopping", aliases=_ft("patience")
     )
     batch_size: int = option(
-        0, help="examples per update of each thread (0: automatic, 64 at most, fewer at high -lr)",
+        0, help="examples per numpy step of each thread (0: 1 with -engine c, else automatic: "
+        "64 at most, fewer at high -lr)",
         aliases=_ft("batch"),
     )  # fmt: skip
+    engine: Literal["auto", "c", "numpy"] = option(
+        "auto",
+        help="fastText model's SGD: c (fastText's per-example steps, compiled on first use "
+        "with the system C compiler), numpy (mini-batches), auto (c if it builds)",
+        aliases=_ft("engine"),
+    )
     autotune_validation: str = option(
         "",
         help="validation file for the hyper-parameter search",
@@ -120,6 +127,9 @@ class SupervisedConfig:
             raise UsageError(f"need 1 <= -minn <= -maxn, got -minn {self.minn} -maxn {self.maxn}")
         if self.batch_size < 0:
             raise UsageError(f"-batch must be >= 0, got {self.batch_size}")
+        if self.engine == "c" and self.batch_size > 1:
+            raise UsageError(f"-engine c takes one example per step (fastText's); got -batch "
+                             f"{self.batch_size}: use -batch 0 or -engine numpy")  # fmt: skip
         if not self.label:
             raise UsageError("-label must be a non-empty prefix such as __label__")
 

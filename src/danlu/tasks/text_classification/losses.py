@@ -86,6 +86,11 @@ class OutputLoss:
 
             self.paths, self.codes, self.mask = HuffmanTree.build(list(label_counts)).padded()
 
+    def draw_negatives(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``neg`` labels for each of ``n`` examples (n, neg), drawn ~ count^0.5 (``ns``)."""
+        draws = np.searchsorted(self.neg_cdf, rng.random((n, self.neg)), side="right")
+        return np.minimum(draws, self.n_labels - 1)
+
     def __call__(
         self,
         h: np.ndarray,
@@ -131,8 +136,7 @@ class OutputLoss:
         if self.name == "ns":
             if rng is None:
                 raise ValueError("-loss ns needs a random generator for the negatives")
-            draws = np.searchsorted(self.neg_cdf, rng.random((len(y), self.neg)), side="right")
-            cand = np.concatenate([y[:, None], np.minimum(draws, self.n_labels - 1)], axis=1)
+            cand = np.concatenate([y[:, None], self.draw_negatives(rng, len(y))], axis=1)
             label = np.zeros(cand.shape, dtype=h.dtype)
             label[:, 0] = 1.0
             mask = np.ones(cand.shape, dtype=h.dtype)

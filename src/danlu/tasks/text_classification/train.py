@@ -6,21 +6,26 @@ Per example fastText does (``lr_t = lr * (1 - tokens_seen / (epoch * ntokens))``
     h = mean(W[rows]);  G = -lr_t * dloss/ds  (s = O h, see ``losses``)
     dh = O^T G;  O += G h^T;  W[r] += dh / |rows|  for r in rows
 
-Here a mini-batch of examples takes that step together (their updates are summed, as
-Hogwild threads would apply them); with ``-batch 1`` it is exactly fastText's update.
-The rows of a batch are gathered with one fancy index and averaged with one
-``np.add.reduceat``; the updates are scattered with one ``np.add.at`` (duplicates add
-up). Only rows that occur are touched: the 2M-bucket matrix is never a dense gradient.
+Two engines take that step (``-engine``):
 
-``-thread N`` trains like fastText's threads (Hogwild): N worker processes forked after
-the data is read share the weights (an anonymous shared memory mapping) and update them
-without locks, each on its share of every epoch's shuffled examples. The learning rate
-follows the global progress (``N`` times a worker's own tokens). ``-thread 1`` runs in
-the calling process and is reproducible for a given ``-seed``; more threads are not (as
-in fastText). Small corpora (under 10,000 lines per worker) train on one process.
+- ``c`` (the default where a C compiler exists): exactly that, one example at a time, in
+  ``sgd_kernel.c``, compiled on first use. ``-thread N`` runs N threads on the same
+  arrays without locks (fastText's Hogwild; the call releases the GIL), sharing one
+  token counter for the learning rate.
+- ``numpy``: a mini-batch of examples takes the step together (their updates summed, as
+  Hogwild threads would apply them); with ``-batch 1`` it is exactly fastText's update.
+  The rows of a batch are gathered with one fancy index and averaged with one
+  ``np.add.reduceat``; the updates are scattered with one ``np.add.at`` (duplicates add
+  up). ``-thread N`` forks N worker processes after the data is read; they share the
+  weights through an anonymous shared mapping, and follow the global progress as ``N``
+  times their own tokens.
 
-Everything is numpy: importing torch would take about as long as training on 45,000
-titles.
+Only rows that occur are touched: the 2M-bucket matrix is never a dense gradient. Each
+worker takes its share of every epoch's shuffled examples. ``-thread 1`` is reproducible
+for a given ``-seed``; more threads are not (as in fastText). Small corpora (under 10,000
+lines per worker) train on one worker. The two engines are tested equal in float64.
+
+No torch: importing it would take about as long as training on 45,000 titles.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from danlu.tasks.text_classification.data import LabeledCorpus, paused_gc, read_
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.losses import OutputLoss
 from danlu.tasks.text_classification.model import FastTextModel
+from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Job, Kernel, pointer
 
 __all__ = ["train_fasttext", "train_supervised_corpus"]
 
@@ -58,9 +64,12 @@ def _shared_zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
 
 
-def n_workers(threads: int, n_lines: int) -> int:
-    """Worker processes for ``-thread threads`` on ``n_lines`` lines (1: in-process)."""
-    if sys.platform != "linux":  # forking is the only cheap way to share the weights
+def n_workers(threads: int, n_lines: int, processes: bool = True) -> int:
+    """Workers for ``-thread threads`` on ``n_lines`` lines (1: in the calling thread).
+
+    ``processes``: forked processes (the numpy step), Linux only; else threads.
+    """
+    if processes and sys.platform != "linux":  # forking: the only cheap way to share memory
         return 1
     cpus = len(os.sched_getaffinity(0))
     return max(1, min(threads, cpus, n_lines // MIN_LINES_PER_WORKER))
@@ -86,7 +95,7 @@ class _Examples:
         self.kept = np.flatnonzero(sizes > 0)  # lines with a known label
         rows, self.offsets = dictionary.encode(corpus.words)
         if init is not None:  # continue a model: its rows; absent buckets -> a void row
-            self.rows = init.compact_rows(rows)
+            self.rows = init.compact_rows(rows).astype(np.int64)
             self.buckets = init.ngram_buckets
             self.n_rows = len(init.input) + 1
         else:  # compact table: words, then only the n-gram buckets that occur in training
@@ -103,30 +112,84 @@ class _Examples:
 
 
 class _EpochRunner:
-    """Runs worker ``w``'s share of one epoch on the shared weights."""
+    """Runs worker ``w``'s share of one epoch on the shared weights.
+
+    With ``kernel`` (the compiled step, ``sgd_kernel``) every example is one step, as in
+    fastText; without it, numpy steps on mini-batches of ``batch`` examples.
+    """
 
     def __init__(self, cfg: SupervisedConfig, data: _Examples, table: np.ndarray,
                  out: np.ndarray, loss: OutputLoss, batch: int, workers: int,
-                 with_loss: bool, void: int | None = None) -> None:  # fmt: skip
+                 with_loss: bool, void: int | None = None,
+                 kernel: Kernel | None = None) -> None:  # fmt: skip
         self.void = void  # a row kept at zero (buckets pruned from a model being retrained)
         self.cfg, self.data, self.table, self.out, self.loss = cfg, data, table, out, loss
         self.batch, self.workers, self.with_loss = batch, workers, with_loss
         self.multi = cfg.loss in ("ova", "zlpr")
-        self.cols = np.arange(table.shape[1])
-        self.mark = np.zeros(len(table), np.int64)  # scratch: a position per table row
+        self.kernel = kernel
+        if kernel is not None:
+            # tokens seen by all workers, one counter per epoch (starts at epoch * total)
+            self.seen = np.arange(cfg.epoch, dtype=np.int64) * data.total
+            if loss.name == "hs":
+                self.codes = loss.codes.astype(table.dtype)
+                self.path_len = loss.mask.sum(axis=1).astype(np.int64)
+        else:
+            self.cols = np.arange(table.shape[1])
+            self.mark = np.zeros(len(table), np.int64)  # scratch: a position per table row
 
     def __call__(self, epoch: int, w: int) -> tuple[float, int, float]:
-        """(loss sum over the sampled batches, examples in them, last learning rate)."""
+        """(loss sum over the sampled examples, their number, last learning rate)."""
+        if self.kernel is not None:
+            return self._kernel_epoch(epoch, w)
         # overflow on the way to NaN is not reported per step: divergence is checked and
         # reported (TrainingDiverged) once per epoch
         with np.errstate(over="ignore", invalid="ignore"):
             return self._epoch(epoch, w)
 
+    def _share(self, epoch: int, w: int) -> tuple[np.ndarray, np.random.Generator, np.ndarray]:
+        """Worker ``w``'s lines of ``epoch`` in visiting order, its generator, and one
+        label per line (softmax, ns and hs draw one of a multi-label line's labels)."""
+        cfg, data = self.cfg, self.data
+        order = data.kept[np.random.default_rng([cfg.seed, epoch]).permutation(len(data.kept))]
+        order = np.ascontiguousarray(order[w :: self.workers])
+        rng = np.random.default_rng([cfg.seed, epoch, w, 1])  # label draws and negatives
+        pick = data.label_off[order] + (rng.random(len(order)) * data.n_labels[order]).astype(
+            np.int64
+        )
+        return order, rng, data.label_flat[pick]
+
+    def _kernel_epoch(self, epoch: int, w: int) -> tuple[float, int, float]:
+        data, loss, table = self.data, self.loss, self.table
+        order, rng, y = self._share(epoch, w)
+        dtype = table.dtype
+        i64 = np.int64
+        negatives = loss.draw_negatives(rng, len(order)) if loss.name == "ns" else None
+        hs = loss.name == "hs"
+        dim, n_out = table.shape[1], self.out.shape[0]
+        scratch = np.empty(2 * dim + 3 * n_out, dtype)
+        job = Job(
+            input=pointer(table, dtype), output=pointer(self.out, dtype), dim=dim,
+            n_out=n_out, n_labels=loss.n_labels,
+            rows=pointer(data.rows, i64), offsets=pointer(data.offsets, i64),
+            order=pointer(order, i64), n=len(order), ntok=pointer(data.ntok, i64),
+            target=pointer(y, i64), label_off=pointer(data.label_off, i64),
+            label_flat=pointer(data.label_flat, i64),
+            negatives=pointer(negatives, i64), neg=loss.neg,
+            paths=pointer(loss.paths, i64) if hs else None,
+            codes=pointer(self.codes, dtype) if hs else None,
+            path_len=pointer(self.path_len, i64) if hs else None,
+            depth=loss.paths.shape[1] if hs else 0,
+            seen=pointer(self.seen[epoch : epoch + 1], i64),
+            lr=self.cfg.lr, total_tokens=float(self.cfg.epoch * data.total),
+            rate=self.cfg.lr_update_rate, void_row=-1 if self.void is None else self.void,
+            loss=LOSS_CODES[loss.name], scratch=pointer(scratch, dtype),
+        )  # fmt: skip
+        self.kernel.train_share(job, dtype)  # releases the GIL: workers run in parallel
+        return job.loss_sum, len(order), job.last_lr
+
     def _epoch(self, epoch: int, w: int) -> tuple[float, int, float]:
         cfg, data, batch = self.cfg, self.data, self.batch
-        order = data.kept[np.random.default_rng([cfg.seed, epoch]).permutation(len(data.kept))]
-        order = order[w :: self.workers]
-        rng = np.random.default_rng([cfg.seed, epoch, w, 1])  # label draws and negatives
+        order, rng, y_all = self._share(epoch, w)
         n = len(order)
         # this epoch's rows in example order, gathered once; a batch is a slice of it
         lens = data.lengths[order]
@@ -139,9 +202,6 @@ class _EpochRunner:
         row_example = np.repeat(np.arange(n) - first_ex, lens)
         rel_off = ex_off[:-1] - ex_off[first_ex]  # bag offsets within the batch's rows
         inv_len = (1.0 / lens).astype(self.table.dtype)[:, None]
-        # one label per line (softmax, ns, hs draw one of a multi-label line's labels)
-        pick = data.label_off[order] + (rng.random(n) * data.n_labels[order]).astype(np.int64)
-        y_all = data.label_flat[pick]
         # global progress: every worker is assumed to be as far as this one
         total_tokens = float(cfg.epoch * data.total)
         seen_after = (np.cumsum(data.ntok[order]) * self.workers + epoch * data.total).tolist()
@@ -248,6 +308,37 @@ class _Hogwild:
                 proc.terminate()
 
 
+class _Threads:
+    """``n`` threads that each run ``run(epoch, w)``: the compiled step drops the GIL."""
+
+    def __init__(self, n: int, run: Callable[[int, int], Any]) -> None:
+        self.n, self.run = n, run
+
+    def epoch(self, epoch: int) -> list[Any]:
+        import threading
+
+        results: list[Any] = [None] * self.n
+        errors: list[BaseException] = []
+
+        def work(w: int) -> None:
+            try:
+                results[w] = self.run(epoch, w)
+            except BaseException as err:  # re-raised in the calling thread
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(self.n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return results
+
+    def close(self) -> None:
+        pass
+
+
 def _serve(conn: Any, run: Callable[[int, int], Any], w: int) -> None:
     while True:
         epoch = conn.recv()
@@ -326,8 +417,9 @@ def _train(
     if not len(data.kept):
         raise UsageError(f"{cfg.input}: no label occurs at least -minCountLabel "
                          f"{cfg.min_count_label} times")  # fmt: skip
-    workers = n_workers(cfg.thread, len(data.kept))
-    zeros = _shared_zeros if workers > 1 else np.zeros
+    kernel = _kernel(cfg)
+    workers = n_workers(cfg.thread, len(data.kept), processes=kernel is None)
+    zeros = _shared_zeros if workers > 1 and kernel is None else np.zeros
     dim = cfg.dim
     loss = OutputLoss(cfg.loss, dictionary.label_counts, cfg.neg)
     table = zeros((data.n_rows, dim), dtype)
@@ -348,10 +440,19 @@ def _train(
     args = _args(cfg) if init is None else dict(init.args, retrained=True)
     model = FastTextModel(dictionary, table[:-1] if init is not None else table, data.buckets,
                           out, cfg.loss, args, cfg.tokenizer)  # fmt: skip
-    batch = cfg.batch_size or auto_batch(len(data.kept), cfg.lr, workers, cfg.loss)
+    if kernel is not None:
+        batch = 1
+    else:
+        batch = cfg.batch_size or auto_batch(len(data.kept), cfg.lr, workers, cfg.loss)
+    if log is not None:
+        how = "compiled per-example steps" if kernel is not None else f"numpy, batch {batch}"
+        log(f"training: {how}, {workers} worker{'s' if workers > 1 else ''}")
     run = _EpochRunner(cfg, data, table, out, loss, batch, workers, log is not None,
-                       void=len(table) - 1 if init is not None else None)  # fmt: skip
-    pool = _Hogwild(workers, run) if workers > 1 else None
+                       void=len(table) - 1 if init is not None else None,
+                       kernel=kernel)  # fmt: skip
+    pool: _Threads | _Hogwild | None = None
+    if workers > 1:
+        pool = _Threads(workers, run) if kernel is not None else _Hogwild(workers, run)
     t0 = time.perf_counter()
     try:
         for epoch in range(cfg.epoch):
@@ -373,6 +474,18 @@ def _train(
         if pool is not None:
             pool.close()
     return model
+
+
+def _kernel(cfg: SupervisedConfig) -> Kernel | None:
+    """The compiled step if ``-engine`` and ``-batch`` allow it and it builds here."""
+    if cfg.engine == "numpy" or cfg.batch_size > 1:
+        return None
+    from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
+
+    kernel = load()
+    if kernel is None and cfg.engine == "c":
+        raise UsageError(f"-engine c: {unavailable_reason()}; use -engine numpy")
+    return kernel
 
 
 def auto_batch(n_examples: int, lr: float, workers: int = 1, loss: str = "softmax") -> int:

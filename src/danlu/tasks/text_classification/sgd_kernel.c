@@ -1,0 +1,181 @@
+/* fastText's per-example SGD over one worker's share of an epoch, in C.
+ *
+ * The numpy trainer (train.py, _EpochRunner) is the readable reference; this file does
+ * the same step for one example at a time, as fastText does, without Python overhead:
+ *
+ *     h = mean(W[rows]);  G = -lr * dloss/ds (s = O h);  dh = O^T G  (O before it moves)
+ *     O[c] += G_c h;      W[r] += dh / |rows|  for every occurrence r of the line's rows
+ *
+ * with lr = lr0 * max(0, 1 - (seen - seen % rate) / total) and ``seen`` the tokens all
+ * workers have processed (a shared counter, updated atomically: Hogwild threads). The
+ * losses (codes as in losses.py): 0 softmax, 1 hs (the Huffman path of the target),
+ * 2 ns (the target, then the drawn negatives that differ from it, each scored after the
+ * previous one moved O, as fastText does), 3 ova and 4 zlpr (every label of the line).
+ *
+ * The file is compiled twice by including itself: REAL float (suffix _f32) and double
+ * (_f64, for the float64 tests). Built and loaded at run time by sgd_kernel.py.
+ */
+#ifndef REAL
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    void *input;                       /* (n_rows, dim) REAL: W */
+    void *output;                      /* (n_out, dim) REAL: O */
+    int64_t dim, n_out, n_labels;
+    const int64_t *rows, *offsets;     /* line i owns rows[offsets[i]:offsets[i+1]] */
+    const int64_t *order;              /* (n,) lines of this worker, in visiting order */
+    int64_t n;
+    const int64_t *ntok;               /* tokens fastText counts per line */
+    const int64_t *target;             /* (n,) one label per visited line: softmax, hs, ns */
+    const int64_t *label_off, *label_flat; /* every label of each line: ova, zlpr */
+    const int64_t *negatives;          /* (n, neg) drawn labels: ns */
+    int64_t neg;
+    const int64_t *paths;              /* (n_labels, depth) Huffman nodes: hs */
+    const void *codes;                 /* (n_labels, depth) REAL 0/1 */
+    const int64_t *path_len;           /* (n_labels,) nodes on each path */
+    int64_t depth;
+    int64_t *seen;                     /* tokens processed by all workers (shared) */
+    double lr, total_tokens;
+    int64_t rate;
+    int64_t void_row;                  /* a row kept at zero, or -1 */
+    int64_t loss;
+    void *scratch;                     /* REAL: 2 * dim + 3 * n_out */
+    double loss_sum;                   /* out: summed loss of this call */
+    double last_lr;                    /* out: learning rate of the last example */
+} Job;
+
+#define REAL float
+#define SUFFIX(name) name##_f32
+#include __FILE__
+#undef REAL
+#undef SUFFIX
+#define REAL double
+#define SUFFIX(name) name##_f64
+#include __FILE__
+
+#else /* the body, once per REAL */
+
+static REAL SUFFIX(dot)(const REAL *a, const REAL *b, int64_t n) {
+    REAL s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void SUFFIX(axpy)(REAL *y, REAL a, const REAL *x, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* log(1 + e^x) without overflow */
+static double SUFFIX(log1pexp)(double x) { return (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
+
+static REAL SUFFIX(sigmoid)(REAL x) {
+    REAL e = (REAL)exp(-fabs((double)x));
+    return x >= 0 ? (REAL)1 / ((REAL)1 + e) : e / ((REAL)1 + e);
+}
+
+/* One binary logistic output c with target t in {0,1}: G_c = lr (t - sigma(s_c)). */
+static double SUFFIX(binary)(REAL *O, int64_t dim, int64_t c, REAL t, const REAL *h, REAL *grad,
+                             double lr) {
+    REAL *oc = O + c * dim;
+    REAL s = SUFFIX(dot)(oc, h, dim);
+    REAL alpha = (REAL)lr * (t - SUFFIX(sigmoid)(s));
+    SUFFIX(axpy)(grad, alpha, oc, dim);
+    SUFFIX(axpy)(oc, alpha, h, dim);
+    return SUFFIX(log1pexp)((double)s) - (double)s * (double)t;
+}
+
+/* log(1 + sum_{c in set} e^{sign s_c}) and its gradient into g (0 elsewhere), stably */
+static double SUFFIX(zlpr_half)(const REAL *s, const REAL *t, REAL want, REAL sign, int64_t C,
+                                REAL *g) {
+    double m = 0;
+    for (int64_t c = 0; c < C; c++)
+        if (t[c] == want && sign * s[c] > m) m = sign * s[c];
+    double denom = exp(-m);
+    for (int64_t c = 0; c < C; c++)
+        if (t[c] == want) denom += exp(fmin(sign * s[c] - m, 0.0));
+    for (int64_t c = 0; c < C; c++)
+        if (t[c] == want) g[c] += sign * (REAL)(exp(fmin(sign * s[c] - m, 0.0)) / denom);
+    return m + log(denom);
+}
+
+int64_t SUFFIX(train_share)(Job *job) {
+    REAL *W = (REAL *)job->input, *O = (REAL *)job->output;
+    const int64_t dim = job->dim, C = job->n_out;
+    REAL *h = (REAL *)job->scratch, *grad = h + dim, *s = grad + dim, *t = s + C;
+    const REAL *codes = (const REAL *)job->codes;
+    double loss_sum = 0, lr = job->lr;
+    for (int64_t k = 0; k < job->n; k++) {
+        const int64_t line = job->order[k];
+        int64_t seen = __atomic_load_n(job->seen, __ATOMIC_RELAXED);
+        lr = job->lr * fmax(0.0, 1.0 - (double)(seen - seen % job->rate) / job->total_tokens);
+        const int64_t *rows = job->rows + job->offsets[line];
+        const int64_t len = job->offsets[line + 1] - job->offsets[line];
+        memset(h, 0, sizeof(REAL) * dim);
+        memset(grad, 0, sizeof(REAL) * dim);
+        for (int64_t j = 0; j < len; j++) SUFFIX(axpy)(h, (REAL)1, W + rows[j] * dim, dim);
+        const REAL inv = (REAL)1 / (REAL)len;
+        for (int64_t i = 0; i < dim; i++) h[i] *= inv;
+        const int64_t y = job->target ? job->target[k] : -1;
+        if (job->loss == 0) { /* softmax */
+            REAL mx = -INFINITY;
+            for (int64_t c = 0; c < C; c++) {
+                s[c] = SUFFIX(dot)(O + c * dim, h, dim);
+                if (s[c] > mx) mx = s[c];
+            }
+            REAL z = 0;
+            for (int64_t c = 0; c < C; c++) z += (s[c] = (REAL)exp((double)(s[c] - mx)));
+            for (int64_t c = 0; c < C; c++) {
+                s[c] /= z;
+                REAL alpha = (REAL)lr * ((c == y ? (REAL)1 : (REAL)0) - s[c]);
+                SUFFIX(axpy)(grad, alpha, O + c * dim, dim);
+                SUFFIX(axpy)(O + c * dim, alpha, h, dim);
+            }
+            loss_sum -= log((double)s[y] + 1e-5);
+        } else if (job->loss == 1) { /* hs */
+            for (int64_t j = 0; j < job->path_len[y]; j++)
+                loss_sum += SUFFIX(binary)(O, dim, job->paths[y * job->depth + j],
+                                           codes[y * job->depth + j], h, grad, lr);
+        } else if (job->loss == 2) { /* ns */
+            loss_sum += SUFFIX(binary)(O, dim, y, (REAL)1, h, grad, lr);
+            for (int64_t j = 0; j < job->neg; j++) {
+                int64_t c = job->negatives[k * job->neg + j];
+                if (c != y) loss_sum += SUFFIX(binary)(O, dim, c, (REAL)0, h, grad, lr);
+            }
+        } else { /* ova, zlpr: every label of the line is a positive */
+            memset(t, 0, sizeof(REAL) * C);
+            for (int64_t j = job->label_off[line]; j < job->label_off[line + 1]; j++)
+                t[job->label_flat[j]] = 1;
+            if (job->loss == 3) {
+                for (int64_t c = 0; c < C; c++)
+                    loss_sum += SUFFIX(binary)(O, dim, c, t[c], h, grad, lr);
+            } else { /* zlpr: G = -lr * dloss/ds from all scores, then the updates */
+                REAL *g = t + C;
+                for (int64_t c = 0; c < C; c++) {
+                    s[c] = SUFFIX(dot)(O + c * dim, h, dim);
+                    g[c] = 0;
+                }
+                loss_sum += SUFFIX(zlpr_half)(s, t, (REAL)0, (REAL)1, C, g);
+                loss_sum += SUFFIX(zlpr_half)(s, t, (REAL)1, (REAL)-1, C, g);
+                for (int64_t c = 0; c < C; c++) {
+                    REAL alpha = -(REAL)lr * g[c];
+                    SUFFIX(axpy)(grad, alpha, O + c * dim, dim);
+                    SUFFIX(axpy)(O + c * dim, alpha, h, dim);
+                }
+            }
+        }
+        /* W[r] += grad / len for every occurrence (a repeated row moves twice) */
+        for (int64_t i = 0; i < dim; i++) grad[i] *= inv;
+        for (int64_t j = 0; j < len; j++)
+            if (rows[j] != job->void_row) SUFFIX(axpy)(W + rows[j] * dim, (REAL)1, grad, dim);
+        __atomic_fetch_add(job->seen, job->ntok[line], __ATOMIC_RELAXED);
+    }
+    job->loss_sum = loss_sum;
+    job->last_lr = lr;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,187 @@
+"""The compiled per-example SGD step of the fastText classifier (``sgd_kernel.c``).
+
+fastText trains one example at a time. In numpy a step costs tens of microseconds of
+call overhead whatever its size, so the numpy trainer (``train._EpochRunner``) groups
+examples into mini-batches. This module builds the same step, one example at a time as
+fastText does, from a ~150-line C file: on first use it is compiled with the system C
+compiler (``$CC``, else ``cc``) into a cache directory (``$DANLU_CACHE``, else
+``$XDG_CACHE_HOME/danlu`` or ``~/.cache/danlu``) and loaded with ctypes. A later run
+loads the cached library (about a millisecond). Without a compiler, :func:`load`
+returns None and training uses numpy; ``-engine numpy`` asks for that explicitly.
+
+ctypes releases the GIL during the call, so ``-thread N`` runs N Python threads on the
+same arrays without locks: fastText's Hogwild.
+
+Example:
+    >>> lib = load()  # doctest: +SKIP
+    >>> if lib is not None: lib.train_share(job, np.float32)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LOSS_CODES", "Job", "Kernel", "load", "unavailable_reason"]
+
+SOURCE = Path(__file__).with_name("sgd_kernel.c")
+LOSS_CODES = {"softmax": 0, "hs": 1, "ns": 2, "ova": 3, "zlpr": 4}
+# -fopenmp-simd: the `omp simd` reductions vectorize without -ffast-math elsewhere
+FLAG_SETS = (
+    ["-O3", "-march=native", "-fopenmp-simd", "-fPIC", "-shared"],
+    ["-O3", "-fPIC", "-shared"],
+)
+
+_i64 = ctypes.POINTER(ctypes.c_int64)
+
+
+class Job(ctypes.Structure):
+    """Mirror of ``Job`` in ``sgd_kernel.c`` (field order matters)."""
+
+    _fields_ = [
+        ("input", ctypes.c_void_p),
+        ("output", ctypes.c_void_p),
+        ("dim", ctypes.c_int64),
+        ("n_out", ctypes.c_int64),
+        ("n_labels", ctypes.c_int64),
+        ("rows", _i64),
+        ("offsets", _i64),
+        ("order", _i64),
+        ("n", ctypes.c_int64),
+        ("ntok", _i64),
+        ("target", _i64),
+        ("label_off", _i64),
+        ("label_flat", _i64),
+        ("negatives", _i64),
+        ("neg", ctypes.c_int64),
+        ("paths", _i64),
+        ("codes", ctypes.c_void_p),
+        ("path_len", _i64),
+        ("depth", ctypes.c_int64),
+        ("seen", _i64),
+        ("lr", ctypes.c_double),
+        ("total_tokens", ctypes.c_double),
+        ("rate", ctypes.c_int64),
+        ("void_row", ctypes.c_int64),
+        ("loss", ctypes.c_int64),
+        ("scratch", ctypes.c_void_p),
+        ("loss_sum", ctypes.c_double),
+        ("last_lr", ctypes.c_double),
+    ]
+
+
+def pointer(array: np.ndarray | None, dtype: Any) -> Any:
+    """The data pointer of a C-contiguous ``array`` of ``dtype`` (None: NULL)."""
+    if array is None:
+        return None
+    if array.dtype != dtype or not array.flags.c_contiguous:
+        raise ValueError(f"kernel arrays must be C-contiguous {np.dtype(dtype)}, got "
+                         f"{array.dtype}")  # fmt: skip
+    if dtype == np.int64:
+        return array.ctypes.data_as(_i64)
+    return ctypes.c_void_p(array.ctypes.data)
+
+
+class Kernel:
+    """The loaded library: ``train_share(job, dtype)`` runs one worker's share."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self._fns = {}
+        for suffix, dtype in (("f32", np.float32), ("f64", np.float64)):
+            fn = getattr(lib, f"train_share_{suffix}")
+            fn.argtypes = [ctypes.POINTER(Job)]
+            fn.restype = ctypes.c_int64
+            self._fns[np.dtype(dtype)] = fn
+
+    def train_share(self, job: Job, dtype: Any) -> None:
+        fn = self._fns.get(np.dtype(dtype))
+        if fn is None:
+            raise ValueError(f"the kernel trains float32 or float64 weights, not {dtype}")
+        fn(ctypes.byref(job))
+
+
+_loaded: Kernel | None = None
+_reason: str | None = None
+
+
+def unavailable_reason() -> str | None:
+    """Why :func:`load` returned None (None if it loaded or was not tried)."""
+    return _reason
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("DANLU_CACHE"):
+        return Path(os.environ["DANLU_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "danlu"
+
+
+def _cpu_signature() -> bytes:
+    """What -march=native depends on: a cached library is rebuilt on another CPU."""
+    machine = (
+        os.uname().machine if hasattr(os, "uname") else os.environ.get("PROCESSOR_IDENTIFIER", "")
+    )
+    sig = [machine, sys.platform]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith(("flags", "Features", "model name")):
+                    sig.append(line)
+                if len(sig) >= 5:
+                    break
+    except OSError:
+        pass
+    return "\n".join(sig).encode()
+
+
+def _compile(target: Path) -> str | None:
+    """Build ``target``; None on success, else why not."""
+    import shutil  # only here: these imports cost more than loading a cached build
+    import subprocess
+    import tempfile
+
+    cc = os.environ.get("CC") or "cc"
+    if shutil.which(cc) is None:
+        return f"no C compiler ({cc!r} not on PATH)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    error = ""
+    for flags in FLAG_SETS:
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        os.close(fd)
+        try:
+            proc = subprocess.run([cc, *flags, "-o", tmp, str(SOURCE), "-lm"],
+                                  capture_output=True, text=True)  # fmt: skip
+            if proc.returncode == 0:
+                os.replace(tmp, target)  # atomic: a concurrent build never sees half a file
+                return None
+            last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+            error = f"{cc} {' '.join(flags)} failed: {last}"
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return error
+
+
+def load() -> Kernel | None:
+    """The compiled kernel, built on first use; None (see :func:`unavailable_reason`)."""
+    global _loaded, _reason
+    if _loaded is not None or _reason is not None:
+        return _loaded
+    try:
+        src = SOURCE.read_bytes()
+        key = zlib.crc32(src + b"\0" + repr(FLAG_SETS).encode() + _cpu_signature())
+        target = _cache_dir() / f"sgd_kernel-{key:08x}.so"
+        if not target.exists():
+            _reason = _compile(target)
+            if _reason is not None:
+                return None
+        _loaded = Kernel(ctypes.CDLL(str(target)))
+    except OSError as err:  # unwritable cache, a library that does not load
+        _reason = f"could not build or load the kernel: {err}"
+    return _loaded
