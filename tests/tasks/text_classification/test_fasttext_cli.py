@@ -141,6 +141,23 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys) -> None:
     assert "not a danlu model" in _error(["test", str(junk), str(empty)], capsys)
     assert "-dim must be >= 1" in _error(["supervised", "-input", str(empty), "-output", out,
                                           "-dim", "0"], capsys)  # fmt: skip
+    assert "-engine c takes one example per step" in _error(
+        ["supervised", "-input", str(empty), "-output", out, "-engine", "c", "-batch", "8"],
+        capsys,
+    )
+
+
+@pytest.mark.parametrize("engine", ["numpy", "auto"])
+def test_both_engines_train_from_the_cli(engine, trained, capsys, tmp_path) -> None:
+    _, data = trained
+    prefix = tmp_path / engine
+    assert main(["supervised", "-input", str(data), "-output", str(prefix), "-engine", engine,
+                 "-epoch", "5", "-lr", "0.5", "-thread", "1"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    expect = "numpy, batch" if engine == "numpy" else "training: "
+    assert expect in err
+    assert main(["test", f"{prefix}.safetensors", str(data)]) == 0
+    assert "P@1\t1\n" in capsys.readouterr().out
 
 
 def test_other_safetensors_file_is_rejected(tmp_path, capsys) -> None:

@@ -94,10 +94,17 @@ def test_trainer_equals_the_per_example_equations(engine: str, loss: str, batch:
 
 
 @needs_kernel
-@pytest.mark.parametrize(("loss", "neg"), [("zlpr", 5), ("ns", 1), ("softmax", 5)])
-def test_compiled_step_equals_numpy_per_example_steps(loss: str, neg: int) -> None:
+@pytest.mark.parametrize(("loss", "neg", "chunk"), [("zlpr", 5, 50_000), ("ns", 1, 7),
+                                                     ("softmax", 5, 7)])  # fmt: skip
+def test_compiled_step_equals_numpy_per_example_steps(
+    loss: str, neg: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """zlpr (multi-label lines) and ns (one negative: no label drawn twice, where the
-    compiled step, like fastText, scores the second draw after the first moved O)."""
+    compiled step, like fastText, scores the second draw after the first moved O); an
+    epoch split into calls of ``chunk`` lines."""
+    from danlu.tasks.text_classification import train
+
+    monkeypatch.setattr(train, "KERNEL_CHUNK", chunk)
     lines = _lines(50, seed=3)
     lines += [f"__label__a __label__c {line.split(' ', 1)[1]}" for line in _lines(10, seed=4)]
     models = []

@@ -55,6 +55,7 @@ from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Job, Kernel, 
 __all__ = ["train_fasttext", "train_supervised_corpus"]
 
 MIN_LINES_PER_WORKER = 10_000
+KERNEL_CHUNK = 50_000  # lines per call of the compiled step
 
 
 def _shared_zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -171,10 +172,8 @@ class _EpochRunner:
             input=pointer(table, dtype), output=pointer(self.out, dtype), dim=dim,
             n_out=n_out, n_labels=loss.n_labels,
             rows=pointer(data.rows, i64), offsets=pointer(data.offsets, i64),
-            order=pointer(order, i64), n=len(order), ntok=pointer(data.ntok, i64),
-            target=pointer(y, i64), label_off=pointer(data.label_off, i64),
-            label_flat=pointer(data.label_flat, i64),
-            negatives=pointer(negatives, i64), neg=loss.neg,
+            ntok=pointer(data.ntok, i64), label_off=pointer(data.label_off, i64),
+            label_flat=pointer(data.label_flat, i64), neg=loss.neg,
             paths=pointer(loss.paths, i64) if hs else None,
             codes=pointer(self.codes, dtype) if hs else None,
             path_len=pointer(self.path_len, i64) if hs else None,
@@ -184,8 +183,17 @@ class _EpochRunner:
             rate=self.cfg.lr_update_rate, void_row=-1 if self.void is None else self.void,
             loss=LOSS_CODES[loss.name], scratch=pointer(scratch, dtype),
         )  # fmt: skip
-        self.kernel.train_share(job, dtype)  # releases the GIL: workers run in parallel
-        return job.loss_sum, len(order), job.last_lr
+        loss_sum, lr = 0.0, self.cfg.lr
+        # in chunks: Ctrl-C and the other threads get a turn between calls
+        for c0 in range(0, len(order), KERNEL_CHUNK):
+            c1 = min(c0 + KERNEL_CHUNK, len(order))
+            job.order, job.target = pointer(order[c0:c1], i64), pointer(y[c0:c1], i64)
+            job.n = c1 - c0
+            if negatives is not None:
+                job.negatives = pointer(negatives[c0:c1], i64)
+            self.kernel.train_share(job, dtype)  # releases the GIL: workers run in parallel
+            loss_sum, lr = loss_sum + job.loss_sum, job.last_lr
+        return loss_sum, len(order), lr
 
     def _epoch(self, epoch: int, w: int) -> tuple[float, int, float]:
         cfg, data, batch = self.cfg, self.data, self.batch
