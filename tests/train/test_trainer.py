@@ -198,3 +198,36 @@ def test_resume_from_a_mid_run_checkpoint_is_bitwise_identical(tmp_path) -> None
 def test_resume_without_checkpoint_is_a_usage_error(tmp_path) -> None:
     with pytest.raises(UsageError, match="no checkpoint"):
         fit(tmp_path, resume=True)
+
+
+def test_ema_evaluates_and_saves_the_average_of_the_weights(tmp_path) -> None:
+    """--ema: the saved model is the bias-corrected average of the weights after each
+    step (computed here from runs stopped after 1..N steps) and the logged val_loss is
+    that average's."""
+    beta, n = 0.8, 6
+    steps = [fit(tmp_path / f"plain{k}", max_steps=k, epochs=1)[1] for k in range(1, n + 1)]
+    expected = {
+        name: sum(beta ** (n - i) * (1 - beta) * w[name] for i, w in enumerate(steps, 1))
+        / (1 - beta**n)
+        for name in steps[0]
+    }
+    metrics, saved = fit(tmp_path / "ema", max_steps=n, epochs=1, ema=beta)
+    for name, value in expected.items():
+        torch.testing.assert_close(saved[name], value, rtol=1e-5, atol=1e-6)
+    model = make_model()
+    model.load_state_dict(saved)
+    model.eval()
+    with torch.no_grad():
+        assert metrics["val_loss"] == pytest.approx(evaluator(make_data(32, 1))(model)["val_loss"])
+
+
+def test_ema_with_early_stopping_keeps_the_best_average(tmp_path) -> None:
+    metrics, saved = fit(tmp_path, ema=0.9, early_stop_metric="val_loss", patience=5)
+    model = make_model()
+    model.load_state_dict(saved)
+    model.eval()
+    with torch.no_grad():
+        best = evaluator(make_data(32, 1))(model)["val_loss"]
+    assert metrics["val_loss"] == pytest.approx(best)
+    with pytest.raises(UsageError, match="--ema must be in"):
+        TrainConfig(ema=1.0)

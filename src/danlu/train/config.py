@@ -39,6 +39,10 @@ class TrainConfig:
         "", help="schedule parameters, e.g. 'T_0=100;T_mult=2' or 'step_size=1000;gamma=0.5'"
     )
     warmup: int = option(0, help="linear warm-up steps before the schedule")
+    ema: float = option(
+        0.0, help="evaluate, keep and save an exponential moving average of the weights "
+        "with this decay, e.g. 0.999 (0: off)",
+    )  # fmt: skip
     grad_clip: float = option(0.0, help="clip gradients to this (0: off); see --clip-mode")
     clip_mode: Literal["norm", "value"] = option(
         "norm", help="norm: rescale so the global L2 norm <= --grad-clip; value: clamp each entry"
@@ -87,6 +91,8 @@ class TrainConfig:
                 raise UsageError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
         if not self.lr > 0:
             raise UsageError(f"--lr must be > 0, got {self.lr}")
+        if not 0.0 <= self.ema < 1.0:
+            raise UsageError(f"--ema must be in [0, 1) (0: off), got {self.ema}")
         if self.keep_checkpoints < 1:
             raise UsageError(f"--keep-checkpoints must be >= 1, got {self.keep_checkpoints}")
         if self.patience and not self.early_stop_metric:

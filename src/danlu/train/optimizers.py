@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from danlu.errors import UsageError
-from danlu.optim import as_lr_scheduler, create_optimizer, create_schedule
+from danlu.optim import EMA, as_lr_scheduler, create_optimizer, create_schedule
 from danlu.train.config import TrainConfig
 
 __all__ = ["build_optimizer", "build_scheduler", "parse_schedule_args"]
@@ -23,7 +23,8 @@ _MOMENTUM_BASES = ("sgd", "momentum", "nesterov", "rmsprop")
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimizer named by ``--optimizer`` with ``--lr``, ``--weight-decay``, ``--momentum``."""
+    """The optimizer named by ``--optimizer`` with ``--lr``, ``--weight-decay``, ``--momentum``,
+    wrapped in :class:`danlu.optim.EMA` when ``--ema`` is set."""
     kwargs: dict[str, Any] = {}
     if config.momentum is not None:
         if not config.optimizer.endswith(_MOMENTUM_BASES):
@@ -31,9 +32,10 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
                 f"--momentum applies to {', '.join(_MOMENTUM_BASES)}, not {config.optimizer!r}"
             )
         kwargs["momentum"] = config.momentum
-    return create_optimizer(
+    optimizer = create_optimizer(
         config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay, **kwargs
     )
+    return EMA(optimizer, decay=config.ema) if config.ema > 0 else optimizer
 
 
 def parse_schedule_args(text: str) -> dict[str, Any]:

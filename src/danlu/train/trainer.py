@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -35,6 +36,7 @@ from danlu.data.sampler import EpochBatches, shard
 from danlu.errors import TrainingDiverged, UsageError
 from danlu.functional.clip import clip_grad_norm, clip_grad_value
 from danlu.nn.inspect import Inspector
+from danlu.optim import EMA
 from danlu.train.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -129,6 +131,8 @@ class Trainer:
         steps = config.epochs * len(self.batches)
         self.total_steps = min(steps, config.max_steps) if config.max_steps else steps
         self.optimizer = optimizer or build_optimizer(self.model, config)
+        # with an EMA wrapper (--ema), evaluations and the saved model use the average
+        self.ema = self.optimizer if isinstance(self.optimizer, EMA) else None
         self.scheduler = build_scheduler(self.optimizer, config, self.total_steps)
         self.early = (
             EarlyStopping(config.early_stop_metric, config.early_stop_mode, config.patience)
@@ -261,8 +265,12 @@ class Trainer:
         if self.evaluate_fn is None:
             return False
         self.model.eval()
-        with torch.no_grad(), autocast(self.device, self.config.amp):
-            metrics = {k: float(v) for k, v in self.evaluate_fn(self.model).items()}
+        with self._averaged():
+            with torch.no_grad(), autocast(self.device, self.config.amp):
+                metrics = {k: float(v) for k, v in self.evaluate_fn(self.model).items()}
+            improved = self.early is not None and self.early.update(metrics, self.state.step)
+            if improved:  # the weights just evaluated (the average, with --ema)
+                self.best_weights = copy.deepcopy(self.model.state_dict())
         self.model.train()
         record = {"step": self.state.step, "epoch": self.state.epoch, **metrics}
         self.history.append(record)
@@ -270,11 +278,11 @@ class Trainer:
         if not self.config.quiet and self.dist.is_main and not sys.stderr.isatty():
             shown = " ".join(f"{k} {v:.5g}" for k, v in metrics.items())
             print(f"step {self.state.step} epoch {self.state.epoch}: {shown}", file=sys.stderr)
-        if self.early is None:
-            return False
-        if self.early.update(metrics, self.state.step):
-            self.best_weights = copy.deepcopy(self.model.state_dict())
-        return self.early.should_stop
+        return self.early is not None and self.early.should_stop
+
+    def _averaged(self) -> contextlib.AbstractContextManager[None]:
+        """The EMA weights swapped in (--ema), else nothing."""
+        return self.ema.swapped() if self.ema is not None else contextlib.nullcontext()
 
     def _checkpoint_state(self) -> dict[str, Any]:
         return {
@@ -330,8 +338,13 @@ class Trainer:
             final.update({k: v for k, v in best.items() if k not in ("step", "epoch")})
             final["best_step"] = self.early.best_step
             final["stopped_early"] = self.early.should_stop
-        elif self.history:
-            final.update({k: v for k, v in self.history[-1].items() if k not in ("step", "epoch")})
+        else:
+            if self.ema is not None:
+                self.ema.swap_in()  # the model keeps (and saves) the average from here on
+            if self.history:
+                final.update(
+                    {k: v for k, v in self.history[-1].items() if k not in ("step", "epoch")}
+                )
         train_events = [e for e in self.log.events if e["event"] == "train"]
         if train_events:
             final["train_loss"] = train_events[-1]["loss"]

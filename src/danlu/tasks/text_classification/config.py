@@ -97,6 +97,10 @@ class SupervisedConfig:
         "64 at most, fewer at high -lr)",
         aliases=_ft("batch"),
     )  # fmt: skip
+    ema: float = option(
+        0.0, help="neural models: evaluate and save an exponential moving average of the "
+        "weights with this decay, e.g. 0.999 (0: off)", aliases=_ft("ema"),
+    )  # fmt: skip
     engine: Literal["auto", "c", "numpy"] = option(
         "auto",
         help="fastText model's SGD: c (fastText's per-example steps, compiled on first use "

@@ -184,7 +184,7 @@ def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]
         epochs=cfg.epoch, batch_size=cfg.batch_size or 64, seed=cfg.seed,
         lr=1e-3 if cfg.lr == 0.1 else cfg.lr, optimizer="adamw", device=cfg.device,
         early_stop_metric="val_accuracy" if cfg.validation else "",
-        patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2,
+        patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2, ema=cfg.ema,
     )  # fmt: skip
     torch.set_num_threads(cfg.thread)
     run_dir = cfg.output + ".run" if cfg.output else tempfile.mkdtemp(prefix="danlu-textclf-")

@@ -155,8 +155,11 @@ def _compile(target: Path) -> str | None:
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
         os.close(fd)
         try:
-            proc = subprocess.run([cc, *flags, "-o", tmp, str(SOURCE), "-lm"],
-                                  capture_output=True, text=True)  # fmt: skip
+            try:
+                proc = subprocess.run([cc, *flags, "-o", tmp, str(SOURCE), "-lm"],
+                                      capture_output=True, text=True, timeout=300)  # fmt: skip
+            except subprocess.TimeoutExpired:
+                return f"{cc} did not finish in 300 s"
             if proc.returncode == 0:
                 os.replace(tmp, target)  # atomic: a concurrent build never sees half a file
                 return None
