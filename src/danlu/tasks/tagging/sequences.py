@@ -19,7 +19,16 @@ import numpy as np
 import torch
 
 from danlu.errors import DataError
-from danlu.tasks.tagging.model import BOS, EOS, PAD, UNK, WORD_POSITIONS, Batch, Tagger
+from danlu.tasks.tagging.model import (
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    WORD_POSITIONS,
+    Batch,
+    Tagger,
+    TaggerSpec,
+)
 
 __all__ = [
     "SequenceData",
@@ -30,6 +39,7 @@ __all__ = [
     "build_vocab",
     "encode",
     "predict_tags",
+    "sentence_features",
     "split_long",
     "word_positions",
 ]
@@ -92,6 +102,19 @@ def word_positions(tokens: Sequence[str]) -> np.ndarray:
         pos += len(tok)
     assert len(WORD_POSITIONS) == 4
     return np.array(out, dtype=np.int64)
+
+
+def sentence_features(
+    spec: TaggerSpec, tokens: Sequence[str], bigram_index: dict[str, int]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The extra inputs of a whole sentence the spec asks for: jieba word positions (L,)
+    and bigram ids (L, 2), or None. Computed before a long sentence is cut, so a piece
+    sliced out of them keeps its true neighbours."""
+    feats = None
+    if spec.word_features:
+        feats = word_positions(tokens) if len(tokens) else np.zeros(0, np.int64)
+    bigrams = bigram_ids(tokens, bigram_index) if spec.bigrams else None
+    return feats, bigrams
 
 
 def _repair(tags: list[str], scheme: str) -> list[str]:
@@ -224,15 +247,10 @@ def predict_tags(
         step = spec.max_len if spec.max_len > 0 else max(len(seq), 1)
         pieces.extend((s, a, min(a + step, len(seq))) for a in range(0, len(seq), step))
     chars = [encode(sequences[s][a:b], index) for s, a, b in pieces]
-    feats = None
-    if spec.word_features:
-        full = [word_positions(seq) if len(seq) else np.zeros(0, np.int64) for seq in sequences]
-        feats = [full[s][a:b] for s, a, b in pieces]
-    bigrams = None
-    if spec.bigrams:  # from the whole sequence: a piece keeps its true neighbours
-        bigram_index = {k: i for i, k in enumerate(spec.bigram_vocab)}
-        full = [bigram_ids(seq, bigram_index) for seq in sequences]
-        bigrams = [full[s][a:b] for s, a, b in pieces]
+    bigram_index = {k: i for i, k in enumerate(spec.bigram_vocab)}
+    full = [sentence_features(spec, seq, bigram_index) for seq in sequences]
+    feats = [full[s][0][a:b] for s, a, b in pieces] if spec.word_features else None
+    bigrams = [full[s][1][a:b] for s, a, b in pieces] if spec.bigrams else None
     data = SequenceData(chars, None, feats, bigrams)
     out: list[list[str]] = [[""] * len(seq) for seq in sequences]
     order = np.argsort(-data.lengths, kind="stable")  # similar lengths share a batch

@@ -27,15 +27,14 @@ from danlu.tasks.tagging.config import TaggerOptions, TagTrainConfig
 from danlu.tasks.tagging.model import Batch, Tagger, TaggerSpec
 from danlu.tasks.tagging.sequences import (
     SequenceData,
-    bigram_ids,
     build_bigram_vocab,
     build_vocab,
     encode,
     predict_tags,
     repair_piece,
+    sentence_features,
     split_long,
     warn_or_reject,
-    word_positions,
 )
 from danlu.train.checkpoint import write_json
 from danlu.train.config import TrainConfig
@@ -107,9 +106,7 @@ def training_data(
     bigram_index = {k: i for i, k in enumerate(spec.bigram_vocab)}
     chars, tag_ids, feats, bigrams = [], [], [], []
     for seq, seq_tags in zip(sequences, tags, strict=True):
-        full_feats = word_positions(seq) if spec.word_features else None
-        # from the whole sentence, so a piece cut out of it keeps its true neighbours
-        full_bigrams = bigram_ids(seq, bigram_index) if spec.bigrams else None
+        full_feats, full_bigrams = sentence_features(spec, seq, bigram_index)
         for a, b in split_long(seq, seq_tags, spec.max_len, spec.scheme):
             chars.append(encode(seq[a:b], index))
             piece = repair_piece(seq_tags[a:b], spec.scheme)
