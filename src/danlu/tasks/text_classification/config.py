@@ -97,6 +97,10 @@ class SupervisedConfig:
         "64 at most, fewer at high -lr)",
         aliases=_ft("batch"),
     )  # fmt: skip
+    weight_decay: float = option(
+        0.01, help="neural models: AdamW's decoupled weight decay (torch's default)",
+        aliases=_ft("weight-decay"),
+    )  # fmt: skip
     ema: float = option(
         0.0, help="neural models: evaluate and save an exponential moving average of the "
         "weights with this decay, e.g. 0.999 (0: off)", aliases=_ft("ema"),
@@ -129,6 +133,8 @@ class SupervisedConfig:
             raise UsageError(f"-neg must be >= 1 with -loss ns, got {self.neg}")
         if self.maxn > 0 and not 1 <= self.minn <= self.maxn:
             raise UsageError(f"need 1 <= -minn <= -maxn, got -minn {self.minn} -maxn {self.maxn}")
+        if self.weight_decay < 0:
+            raise UsageError(f"-weight-decay must be >= 0, got {self.weight_decay}")
         if self.batch_size < 0:
             raise UsageError(f"-batch must be >= 0, got {self.batch_size}")
         if self.engine == "c" and self.batch_size > 1:
