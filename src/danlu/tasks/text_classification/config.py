@@ -58,7 +58,8 @@ class SupervisedConfig:
     bucket: int = option(2_000_000, help="number of hash buckets", aliases=_ft("bucket"))
     thread: int = option(
         min(12, os.cpu_count() or 1),
-        help="threads: Hogwild worker processes (fastText model), torch threads (neural)",
+        help="threads: Hogwild workers of the fastText model (threads with -engine c, "
+        "processes with numpy), torch threads of neural models",
         aliases=_ft("thread"),
     )
     lr_update_rate: int = option(
@@ -185,7 +186,7 @@ class QuantizeConfig:
     lr: float = option(0.1, help="learning rate of -retrain (decays linearly to 0)",
                        aliases=_ft("lr"))  # fmt: skip
     thread: int = option(
-        min(12, os.cpu_count() or 1), help="worker processes of -retrain", aliases=_ft("thread")
+        min(12, os.cpu_count() or 1), help="Hogwild workers of -retrain", aliases=_ft("thread")
     )
 
     def __post_init__(self) -> None:

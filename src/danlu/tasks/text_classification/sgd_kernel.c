@@ -23,7 +23,7 @@
 typedef struct {
     void *input;                       /* (n_rows, dim) REAL: W */
     void *output;                      /* (n_out, dim) REAL: O */
-    int64_t dim, n_out, n_labels;
+    int64_t dim, n_out;
     const int64_t *rows, *offsets;     /* line i owns rows[offsets[i]:offsets[i+1]] */
     const int64_t *order;              /* (n,) lines of this worker, in visiting order */
     int64_t n;

@@ -49,7 +49,6 @@ class Job(ctypes.Structure):
         ("output", ctypes.c_void_p),
         ("dim", ctypes.c_int64),
         ("n_out", ctypes.c_int64),
-        ("n_labels", ctypes.c_int64),
         ("rows", _i64),
         ("offsets", _i64),
         ("order", _i64),

@@ -50,7 +50,14 @@ from danlu.tasks.text_classification.data import LabeledCorpus, paused_gc, read_
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.losses import OutputLoss
 from danlu.tasks.text_classification.model import FastTextModel
-from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Job, Kernel, pointer
+from danlu.tasks.text_classification.sgd_kernel import (
+    LOSS_CODES,
+    Job,
+    Kernel,
+    load,
+    pointer,
+    unavailable_reason,
+)
 
 __all__ = ["train_fasttext", "train_supervised_corpus"]
 
@@ -170,7 +177,7 @@ class _EpochRunner:
         scratch = np.empty(2 * dim + 3 * n_out, dtype)
         job = Job(
             input=pointer(table, dtype), output=pointer(self.out, dtype), dim=dim,
-            n_out=n_out, n_labels=loss.n_labels,
+            n_out=n_out,
             rows=pointer(data.rows, i64), offsets=pointer(data.offsets, i64),
             ntok=pointer(data.ntok, i64), label_off=pointer(data.label_off, i64),
             label_flat=pointer(data.label_flat, i64), neg=loss.neg,
@@ -488,8 +495,6 @@ def _kernel(cfg: SupervisedConfig) -> Kernel | None:
     """The compiled step if ``-engine`` and ``-batch`` allow it and it builds here."""
     if cfg.engine == "numpy" or cfg.batch_size > 1:
         return None
-    from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
-
     kernel = load()
     if kernel is None and cfg.engine == "c":
         raise UsageError(f"-engine c: {unavailable_reason()}; use -engine numpy")
