@@ -183,6 +183,31 @@ def test_neural_model_trains_and_tests(tmp_path, capsys) -> None:
     assert float(re.search(r"P@1\t(\S+)", out).group(1)) > 0.9, out
 
 
+def test_neural_model_starts_from_pretrained_vectors(tmp_path, capsys) -> None:
+    import torch
+
+    from danlu import fasttext
+
+    data = tmp_path / "raw.txt"
+    data.write_text("__label__pos 质量很好\n__label__neg 太 差\n" * 8, encoding="utf-8")
+    vec = tmp_path / "v.vec"
+    vec.write_text("3 4\n质 0.5 0 0 0\n▁ 0 0 0.25 0\n没有 1 1 1 1\n", encoding="utf-8")
+    # a learning rate so small that one epoch leaves the starting rows in place
+    model = fasttext.train_supervised(input=str(data), model="textcnn", tokenizer="char", dim=4,
+                                      epoch=1, lr=1e-12, pretrainedVectors=str(vec))  # fmt: skip
+    weight = model._model.net.embedding.weight.detach()
+    row = {w: i for i, w in enumerate(model._model.vocab)}
+    torch.testing.assert_close(weight[row["质"]], torch.tensor([0.5, 0, 0, 0]))
+    torch.testing.assert_close(weight[row["▁"]], torch.tensor([0, 0, 0.25, 0]))
+    assert not torch.equal(weight[row["量"]], torch.zeros(4))  # not in the file: initialised
+    assert torch.equal(weight[0], torch.zeros(4))  # padding
+    bad = tmp_path / "bad.vec"
+    bad.write_text("1 3\n质 1 2 3\n", encoding="utf-8")
+    args = ["supervised", "-input", str(data), "-output", str(tmp_path / "m"), "-model",
+            "textcnn", "-dim", "4", "-pretrainedVectors", str(bad)]  # fmt: skip
+    assert "pass -dim 3" in _error(args, capsys)
+
+
 def test_autotune_keeps_the_best_trial(tmp_path, capsys) -> None:
     data = tmp_path / "train.txt"
     data.write_text("\n".join(LINES) + "\n", encoding="utf-8")

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from danlu.errors import DataError, UsageError
 
 __all__ = [
@@ -136,6 +138,40 @@ def read_text(path: str | Path) -> str:
         raise DataError(
             str(path), line, f"not UTF-8 (byte 0x{raw[exc.start]:02x}); convert the file to UTF-8"
         ) from None
+
+
+def load_vectors(path: str | Path, row_of: Callable[[str], int], table: np.ndarray) -> int:
+    """Copy the vectors of a fastText ``.vec`` file into the rows of ``table`` (in place).
+
+    The file's first line is ``COUNT DIM``, then ``word x_1 ... x_DIM`` per line. The vector
+    of ``word`` goes to row ``row_of(word)``; words it maps to a negative row are skipped.
+
+    Returns:
+        The number of rows written.
+
+    Raises:
+        UsageError: a bad header or a ``DIM`` other than ``table.shape[1]`` (it names -dim).
+        DataError: a vector that is not ``DIM`` numbers (file, line).
+    """
+    lines = read_text(path).splitlines()
+    try:
+        n, dim = (int(x) for x in lines[0].split())
+    except (ValueError, IndexError):
+        raise UsageError(f"{path}: first line must be 'COUNT DIM' of a .vec file") from None
+    if dim != table.shape[1]:
+        raise UsageError(f"{path} has vectors of dimension {dim}; pass -dim {dim}")
+    found = 0
+    for number, line in enumerate(lines[1 : n + 1], start=2):
+        parts = line.rstrip().split(" ")
+        i = row_of(parts[0])
+        if i >= 0 and len(parts) == dim + 1:
+            try:
+                table[i] = np.array(parts[1:], dtype=np.float64)
+            except ValueError:
+                raise DataError(str(path), number, f"the vector of {parts[0]!r} is not {dim} "
+                                "numbers") from None  # fmt: skip
+            found += 1
+    return found
 
 
 def read_labeled_file(

@@ -32,7 +32,7 @@ from torch import nn
 
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.config import SupervisedConfig
-from danlu.tasks.text_classification.data import LabeledCorpus, read_labeled_file
+from danlu.tasks.text_classification.data import LabeledCorpus, load_vectors, read_labeled_file
 
 __all__ = ["NEURAL_FORMAT", "NeuralTextModel", "load_neural", "train_neural"]
 
@@ -137,6 +137,17 @@ def _targets(corpus: LabeledCorpus, labels: list[str], multi: bool) -> torch.Ten
     return y
 
 
+def _load_embeddings(model: NeuralTextModel, path: str) -> None:
+    """Start the embedding rows of words found in the ``.vec`` file ``path`` from their vectors
+    (the other rows keep the model's initialisation; padding stays zero)."""
+    weight = model.net.embedding.weight
+    table = weight.detach().cpu().numpy().copy()  # (V, D)
+    index = {w: i for i, w in enumerate(model.vocab)}
+    load_vectors(path, lambda w: index.get(w, -1) if w not in ("<pad>", "<unk>") else -1, table)
+    with torch.no_grad():
+        weight.copy_(torch.from_numpy(table))
+
+
 def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]]:
     """Train ``cfg.model`` on ``cfg.input``; returns the model and the Trainer's metrics."""
     from danlu.data import TensorData
@@ -156,6 +167,8 @@ def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]
         _build_net(args, len(words) + 2, len(labels)), ["<pad>", "<unk>", *words], labels,
         cfg.loss, cfg.tokenizer, args,
     )  # fmt: skip
+    if cfg.pretrained_vectors:
+        _load_embeddings(model, cfg.pretrained_vectors)
     multi = cfg.loss != "softmax"
     data = TensorData(model.encode(corpus.words), _targets(corpus, labels, multi))
 

@@ -46,7 +46,12 @@ import numpy as np
 
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.config import SupervisedConfig
-from danlu.tasks.text_classification.data import LabeledCorpus, paused_gc, read_labeled_file
+from danlu.tasks.text_classification.data import (
+    LabeledCorpus,
+    load_vectors,
+    paused_gc,
+    read_labeled_file,
+)
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.losses import OutputLoss
 from danlu.tasks.text_classification.model import FastTextModel
@@ -365,30 +370,6 @@ def _serve(conn: Any, run: Callable[[int, int], Any], w: int) -> None:
             conn.send(("error", traceback.format_exc()))
 
 
-def _load_pretrained(path: str, dictionary: Dictionary, table: np.ndarray) -> int:
-    from danlu.tasks.text_classification.data import read_text
-
-    lines = read_text(path).splitlines()
-    try:
-        n, dim = (int(x) for x in lines[0].split())
-    except (ValueError, IndexError):
-        raise UsageError(f"{path}: first line must be 'COUNT DIM' of a .vec file") from None
-    if dim != table.shape[1]:
-        raise UsageError(f"{path} has vectors of dimension {dim}; pass -dim {dim}")
-    found = 0
-    for number, line in enumerate(lines[1 : n + 1], start=2):
-        parts = line.rstrip().split(" ")
-        i = dictionary.word_id(parts[0])
-        if i >= 0 and len(parts) == dim + 1:
-            try:
-                table[i] = np.array(parts[1:], dtype=np.float64)
-            except ValueError:
-                raise UsageError(f"{path}:{number}: vector of {parts[0]!r} is not {dim} "
-                                 "numbers") from None  # fmt: skip
-            found += 1
-    return found
-
-
 def train_supervised_corpus(
     cfg: SupervisedConfig,
     corpus: LabeledCorpus,
@@ -451,7 +432,7 @@ def _train(
         table *= 2.0 / dim
         table -= 1.0 / dim
         if cfg.pretrained_vectors:
-            _load_pretrained(cfg.pretrained_vectors, dictionary, table)
+            load_vectors(cfg.pretrained_vectors, dictionary.word_id, table)
     args = _args(cfg) if init is None else dict(init.args, retrained=True)
     model = FastTextModel(dictionary, table[:-1] if init is not None else table, data.buckets,
                           out, cfg.loss, args, cfg.tokenizer)  # fmt: skip
