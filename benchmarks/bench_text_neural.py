@@ -34,6 +34,7 @@ only to check that the script works: its numbers are not the benchmark.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import tempfile
 import time
@@ -55,6 +56,7 @@ from danlu.functional.multilabel import (
 )
 from danlu.nn.text_classifiers import create_text_classifier
 from danlu.optim import EMA, create_optimizer
+from danlu.train.adversarial import EmbeddingFGM
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 THUCNEWS, BDCI = DATA / "thucnews", DATA / "bdci-car-2018"
@@ -78,11 +80,21 @@ class Setting(NamedTuple):
     optimizer: str = "adam"
     weight_decay: float = 0.0
     ema: float = 0.0  # decay of the weight average that is evaluated (0: the last weights)
+    adversarial: float = 0.0  # FGM step on the embeddings (danlu.train.adversarial; 0: off)
 
 
 FULL = (
-    Setting("textcnn", 9, 1e-3, {"num_filters": 256, "widths": (2, 3, 4)}, embed_dim=300,
-            optimizer="adamw", weight_decay=0.01, ema=0.9995),
+    Setting(
+        "textcnn",
+        9,
+        1e-3,
+        {"num_filters": 256, "widths": (2, 3, 4)},
+        embed_dim=300,
+        optimizer="adamw",
+        weight_decay=0.01,
+        ema=0.9995,
+        adversarial=2.0,
+    ),
     Setting("textrnn", 2, 2e-3, {"hidden_size": 128}),
     Setting("transformer", 2, 1e-3, {"heads": 4, "num_layers": 2, "dim_feedforward": 256}),
 )
@@ -166,21 +178,30 @@ def _train(
     setting: Setting,
 ) -> float:
     """Plain loop: shuffle, forward, loss, backward, optimizer step; with ``setting.ema``
-    the model ends holding the moving average of its weights. Returns seconds."""
+    the model ends holding the moving average of its weights; with ``setting.adversarial``
+    each step adds the gradient at FGM-perturbed embeddings. Returns seconds."""
     opt = create_optimizer(setting.optimizer, model, lr=setting.lr,
                            weight_decay=setting.weight_decay)  # fmt: skip
     if setting.ema:
         opt = EMA(opt, decay=setting.ema)
+    fgm = EmbeddingFGM(model, setting.adversarial) if setting.adversarial else None
     gen = torch.Generator().manual_seed(0)
     lengths = (x != 0).sum(1)
     start = time.perf_counter()
     model.train()
     for _ in range(setting.epochs):
         for idx in _batches(lengths, setting.batch, gen):
-            tokens, mask = _trim(x[idx])
-            loss = loss_fn(model(tokens, mask), y[idx])
+            tokens, mask, target = *_trim(x[idx]), y[idx]
+
+            def batch_loss(tokens=tokens, mask=mask, target=target) -> Tensor:
+                return loss_fn(model(tokens, mask), target)
+
+            with fgm.watch() if fgm else contextlib.nullcontext():
+                loss = batch_loss()
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if fgm:
+                fgm.adversarial_loss(batch_loss).backward()
             opt.step()
     if isinstance(opt, EMA):
         opt.swap_in()
@@ -256,6 +277,7 @@ def _thucnews_table(quick: bool, tmp: Path) -> str:
         acc = float((_scores(model, x_dev).argmax(1).numpy() == gold).mean())
         params = sum(p.numel() for p in model.parameters()) / 1e6
         what = f"{s.epochs} ep, {params:.2f}M params" + (f", EMA {s.ema}" if s.ema else "")
+        what += f", FGM eps {s.adversarial}" if s.adversarial else ""
         rows.append([f"danlu {s.name}", what, acc, seconds, seconds / ref_time])
     table = markdown_table(["model", "setting", "dev accuracy", "train s", "time / fastText"], rows)
     return (

@@ -43,6 +43,10 @@ class TrainConfig:
         0.0, help="evaluate, keep and save an exponential moving average of the weights "
         "with this decay, e.g. 0.999 (0: off)",
     )  # fmt: skip
+    adversarial: float = option(
+        0.0, help="FGM adversarial training: also take the gradient at the embedding outputs "
+        "moved by this L2 step per example along their loss gradient, e.g. 2.0 (0: off)",
+    )  # fmt: skip
     grad_clip: float = option(0.0, help="clip gradients to this (0: off); see --clip-mode")
     clip_mode: Literal["norm", "value"] = option(
         "norm", help="norm: rescale so the global L2 norm <= --grad-clip; value: clamp each entry"
@@ -85,6 +89,7 @@ class TrainConfig:
             "grad_clip": self.grad_clip,
             "inspect": self.inspect,
             "weight_decay": self.weight_decay,
+            "adversarial": self.adversarial,
         }
         for name, value in non_negative.items():
             if value < 0:

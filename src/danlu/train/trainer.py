@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import math
 import sys
 import time
@@ -37,6 +38,7 @@ from danlu.errors import TrainingDiverged, UsageError
 from danlu.functional.clip import clip_grad_norm, clip_grad_value
 from danlu.nn.inspect import Inspector
 from danlu.optim import EMA
+from danlu.train.adversarial import EmbeddingFGM
 from danlu.train.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -134,6 +136,8 @@ class Trainer:
         # with an EMA wrapper (--ema), evaluations and the saved model use the average
         self.ema = self.optimizer if isinstance(self.optimizer, EMA) else None
         self.scheduler = build_scheduler(self.optimizer, config, self.total_steps)
+        # --adversarial: a second pass at perturbed embeddings adds its gradient (FGM)
+        self.fgm = EmbeddingFGM(self.model, config.adversarial) if config.adversarial else None
         self.early = (
             EarlyStopping(config.early_stop_metric, config.early_stop_mode, config.patience)
             if config.early_stop_metric
@@ -175,7 +179,8 @@ class Trainer:
             for indices in self.batches.epoch(state.epoch, start=state.batch):
                 local = shard(indices, self.dist.rank, self.dist.world_size)
                 batch = self.data.get(local, self.device)
-                with autocast(self.device, cfg.amp):
+                watch = self.fgm.watch() if self.fgm else contextlib.nullcontext()
+                with autocast(self.device, cfg.amp), watch:
                     loss = self.loss_fn(self.ddp_model, batch)  # mean over the local batch
                 loss_value = self._check_loss(loss)
                 # DDP averages gradients over processes; weighting each local mean by its
@@ -183,6 +188,11 @@ class Trainer:
                 weight = len(local) * self.dist.world_size / len(indices)
                 self.optimizer.zero_grad(set_to_none=True)
                 (loss * weight).backward()
+                if self.fgm is not None:
+                    with autocast(self.device, cfg.amp):
+                        again = functools.partial(self.loss_fn, self.ddp_model, batch)
+                        adv = self.fgm.adversarial_loss(again)
+                    (adv * weight).backward()
                 if cfg.grad_clip > 0 and cfg.clip_mode == "norm":
                     clip_grad_norm(self.model.parameters(), cfg.grad_clip)
                 elif cfg.grad_clip > 0:

@@ -106,6 +106,10 @@ class SupervisedConfig:
         0.0, help="neural models: evaluate and save an exponential moving average of the "
         "weights with this decay, e.g. 0.999 (0: off)", aliases=_ft("ema"),
     )  # fmt: skip
+    adversarial: float = option(
+        0.0, help="neural models: FGM adversarial training, the L2 step of each example's "
+        "embedding perturbation, e.g. 2.0 (0: off)", aliases=_ft("adversarial"),
+    )  # fmt: skip
     engine: Literal["auto", "c", "numpy"] = option(
         "auto",
         help="fastText model's SGD: c (fastText's per-example steps, compiled on first use "
@@ -136,6 +140,8 @@ class SupervisedConfig:
             raise UsageError(f"need 1 <= -minn <= -maxn, got -minn {self.minn} -maxn {self.maxn}")
         if self.weight_decay < 0:
             raise UsageError(f"-weight-decay must be >= 0, got {self.weight_decay}")
+        if self.adversarial < 0:
+            raise UsageError(f"-adversarial must be >= 0 (0: off), got {self.adversarial}")
         if self.batch_size < 0:
             raise UsageError(f"-batch must be >= 0, got {self.batch_size}")
         if self.engine == "c" and self.batch_size > 1:

@@ -8,7 +8,8 @@ is an unknown word, then words with at least ``-minCount`` occurrences, most fre
 Losses: ``softmax`` (cross-entropy on the first label), ``ova`` and ``zlpr`` (multi-label).
 ``-lr`` keeps fastText's default 0.1 for the linear model; a network left at that default
 trains with AdamW at 1e-3 instead (``-weight-decay`` 0.01; ``-ema DECAY`` evaluates and
-saves the moving average of the weights).
+saves the moving average of the weights; ``-adversarial EPS`` adds FGM adversarial training
+on the embeddings, :mod:`danlu.train.adversarial`).
 
 The model file ``PREFIX.safetensors`` holds the weights with the vocabulary, labels and
 model options in its metadata; :func:`load_neural` rebuilds it, executing nothing.
@@ -199,7 +200,7 @@ def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]
         lr=1e-3 if cfg.lr == 0.1 else cfg.lr, optimizer="adamw", device=cfg.device,
         early_stop_metric="val_accuracy" if cfg.validation else "",
         patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2, ema=cfg.ema,
-        weight_decay=cfg.weight_decay,
+        weight_decay=cfg.weight_decay, adversarial=cfg.adversarial,
     )  # fmt: skip
     torch.set_num_threads(cfg.thread)
     run_dir = cfg.output + ".run" if cfg.output else tempfile.mkdtemp(prefix="danlu-textclf-")
