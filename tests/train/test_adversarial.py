@@ -64,7 +64,7 @@ def test_gradient_is_clean_plus_adversarial_in_float64() -> None:
 def test_bad_uses_are_refused() -> None:
     with pytest.raises(UsageError, match="must be > 0"):
         EmbeddingFGM(BagModel(), 0.0)
-    with pytest.raises(UsageError, match="nn.Embedding"):
+    with pytest.raises(UsageError, match=r"nn\.Embedding"):
         EmbeddingFGM(nn.Linear(3, 2), 1.0)
     with pytest.raises(RuntimeError, match="watched forward pass"):
         EmbeddingFGM(BagModel(), 1.0).adversarial_loss(lambda: torch.zeros(()))
@@ -82,7 +82,7 @@ def test_trainer_learns_with_adversarial_steps(tmp_path) -> None:
     before = _loss(model, (tokens, y)).item()
     Trainer(model, _loss, TensorData(tokens, y), cfg, tmp_path / "run").fit()
     assert _loss(model, (tokens, y)).item() < 0.5 * before
-    with pytest.raises(UsageError, match="nn.Embedding"):
+    with pytest.raises(UsageError, match=r"nn\.Embedding"):
         Trainer(nn.Linear(6, 3), _loss, TensorData(tokens.float(), y), cfg, tmp_path / "r2")
     with pytest.raises(UsageError, match="--adversarial must be >= 0"):
         TrainConfig(adversarial=-1.0)
