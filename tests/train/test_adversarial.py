@@ -61,6 +61,28 @@ def test_gradient_is_clean_plus_adversarial_in_float64() -> None:
     torch.testing.assert_close(_loss(model, (tokens, y)), loss)
 
 
+def test_frozen_embeddings_are_perturbed_too() -> None:
+    torch.manual_seed(1)
+    model = BagModel().double()
+    model.embedding.weight.requires_grad_(False)
+    tokens, y, eps = torch.tensor([[3, 5, 7], [1, 2, 11]]), torch.tensor([0, 2]), 0.5
+    e = model.embedding(tokens).requires_grad_()
+    g = torch.autograd.grad(F.cross_entropy(model.body(e), y), e)[0]
+    r = eps * g / g.flatten(1).norm(dim=1)[:, None, None]
+    params = list(model.fc.parameters())
+    clean = torch.autograd.grad(F.cross_entropy(model(tokens), y), params)
+    moved = torch.autograd.grad(F.cross_entropy(model.body(model.embedding(tokens) + r), y),
+                                params)  # fmt: skip
+    fgm = EmbeddingFGM(model, eps)
+    with fgm.watch():
+        loss = _loss(model, (tokens, y))
+    loss.backward()
+    fgm.adversarial_loss(lambda: _loss(model, (tokens, y))).backward()
+    for p, a, b in zip(params, clean, moved, strict=True):
+        torch.testing.assert_close(p.grad, a + b, rtol=1e-12, atol=1e-12)
+    assert model.embedding.weight.grad is None
+
+
 def test_bad_uses_are_refused() -> None:
     with pytest.raises(UsageError, match="must be > 0"):
         EmbeddingFGM(BagModel(), 0.0)

@@ -62,9 +62,10 @@ class EmbeddingFGM:
                 raise RuntimeError("the adversarial pass called the embeddings more often "
                                    "than the watched pass")  # fmt: skip
             return output + self._deltas.pop(0).to(output.dtype)
-        if output.requires_grad:
-            output.retain_grad()
-            self._outputs.append(output)
+        if not output.requires_grad:  # a frozen table: its output becomes a leaf with a grad
+            output.requires_grad_()
+        output.retain_grad()
+        self._outputs.append(output)
         return None
 
     @contextlib.contextmanager
