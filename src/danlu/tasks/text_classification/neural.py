@@ -143,8 +143,8 @@ def _load_embeddings(model: NeuralTextModel, path: str) -> None:
     (the other rows keep the model's initialisation; padding stays zero)."""
     weight = model.net.embedding.weight
     table = weight.detach().cpu().numpy().copy()  # (V, D)
-    index = {w: i for i, w in enumerate(model.vocab)}
-    load_vectors(path, lambda w: index.get(w, -1) if w not in ("<pad>", "<unk>") else -1, table)
+    index = {w: i for i, w in enumerate(model.vocab) if i >= 2}  # not padding or unknown
+    load_vectors(path, lambda w: index.get(w, -1), table)
     with torch.no_grad():
         weight.copy_(torch.from_numpy(table))
 
