@@ -36,3 +36,16 @@ def test_two_process_ddp_matches_single_process(tmp_path) -> None:
     assert moved.abs().sum() > 0
     for key in w1:
         torch.testing.assert_close(w2[key], w1[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")
+def test_tagger_trains_under_torchrun(tmp_path) -> None:
+    out = tmp_path / "ner"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "danlu", "tag", "train", "--train", str(REPO / "src/danlu/samples/gsd_ner.txt"),
+           "--epochs", "1", "--hidden", "16", "--embedding-dim", "16", "--device", "cpu",
+           "--quiet", "--out", str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, env=danlu_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (out / "model.safetensors").is_file()
+    assert (out / "metrics.json").is_file()

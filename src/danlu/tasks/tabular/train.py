@@ -31,7 +31,7 @@ from danlu.metrics import classification_metrics, regression_metrics
 from danlu.tasks.tabular.config import TabularTrainConfig
 from danlu.tasks.tabular.model import ModelSpec, TabularModel
 from danlu.train.checkpoint import latest_checkpoint, write_json
-from danlu.train.distributed import DistInfo, cleanup, setup_distributed
+from danlu.train.distributed import DistInfo, leaving_process_group, setup_distributed
 from danlu.train.run_log import plot_runs, read_events
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
@@ -201,11 +201,9 @@ def _train_config_for(
 
 def train_tabular(cfg: TabularTrainConfig) -> dict[str, Any]:
     """Train (optionally K-fold) and write the run folder; return the final metrics."""
-    dist: DistInfo = setup_distributed("cuda" if cfg.train.device == "cuda" else "cpu")
-    try:
+    with leaving_process_group():
+        dist: DistInfo = setup_distributed("cuda" if cfg.train.device == "cuda" else "cpu")
         return _train(cfg, dist)
-    finally:
-        cleanup(dist)
 
 
 def _train(cfg: TabularTrainConfig, dist: DistInfo) -> dict[str, Any]:
