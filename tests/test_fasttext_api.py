@@ -59,6 +59,23 @@ def test_api_round_trip(split, tmp_path) -> None:
                                   model.get_sentence_vector("很 好"))  # fmt: skip
 
 
+def test_api_quantize_in_place_like_fasttext(split, tmp_path) -> None:
+    train, test = split
+    model = fasttext.train_supervised(input=str(train), **OPTIONS)
+    _, p_full, _ = model.test(str(test))
+    model.quantize(input=str(train), retrain=True, cutoff=2000, qnorm=True)
+    inner = model._model
+    assert inner.args["quantized"] == "pq" and inner.args["retrained"]
+    assert inner.input.shape[0] == 2000 and inner.packed["input_codes"].shape == (2000, 50)
+    _, p_small, _ = model.test(str(test))
+    assert p_small > p_full - 0.03
+    path = tmp_path / "m.q.safetensors"
+    model.save_model(str(path))
+    assert fasttext.load_model(str(path)).test(str(test))[1] == p_small
+    with pytest.raises(UsageError, match="needs input="):
+        model.quantize(retrain=True)
+
+
 def test_unknown_option_lists_valid_ones(split) -> None:
     with pytest.raises(UsageError, match=r"unknown option 'wordNgram'.*word_ngrams"):
         fasttext.train_supervised(input=str(split[0]), wordNgram=2)

@@ -121,6 +121,34 @@ class FastText:
     def get_dimension(self) -> int:
         return self._model.dim
 
+    def quantize(
+        self, input: str | None = None, qout: bool = False, cutoff: int = 0,
+        retrain: bool = False, epoch: int | None = None, lr: float | None = None,
+        thread: int | None = None, verbose: int | None = None, dsub: int = 2,
+        qnorm: bool = False, qtype: str = "pq",
+    ) -> None:  # fmt: skip
+        """Shrink the model in place, as fastText's ``model.quantize(...)``: keep the
+        ``cutoff`` input rows of largest norm (0: 30 %), with ``retrain`` train them again on
+        ``input`` (for ``epoch`` epochs from ``lr`` with ``thread`` workers; by default the
+        model's own), then store them by product quantization (``dsub``, ``qnorm``, ``qout``;
+        ``qtype="int8"`` for danlu's int8 rows instead). Save with :meth:`save_model`."""
+        from danlu.tasks.text_classification import quantize as q
+
+        if not hasattr(self._model, "dictionary"):
+            raise ValueError("quantize needs the fastText model (-model fasttext)")
+        del verbose  # accepted for fastText's signature; quantizing prints nothing
+        small = q.prune_model(self._model, cutoff)
+        if retrain:
+            if not input:
+                raise UsageError("quantize(retrain=True) needs input=, the training file")
+            own = self._model.args
+            epoch = epoch or int(own.get("epoch", 5))
+            lr = lr or float(own.get("lr", 0.1))
+            small = q.retrain(small, input, epoch, lr, thread or int(own.get("thread", 1)))
+        if qtype == "int8":
+            dsub, qnorm, qout = 0, False, False
+        self._model = q.pack_model(small, qtype, dsub, qnorm, qout)
+
     def save_model(self, path: str) -> None:
         """Write the model to one safetensors file."""
         self._model.save(path)

@@ -116,6 +116,63 @@ def test_quantize_retrain_trains_the_kept_rows_again(trained, capsys, tmp_path) 
     assert "-retrain" in err or "nope.txt" in err
 
 
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A model with 600 words: enough input rows for 256 centroids after pruning."""
+    folder = tmp_path_factory.mktemp("wide")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(1200):
+        label = "ab"[i % 2]
+        words = [f"{label}{w}" for w in rng.integers(0, 300, size=6)]
+        rows.append(f"__label__{label} " + " ".join(words))
+    data = folder / "train.txt"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["supervised", "-input", str(data), "-output", str(folder / "m"), "-dim", "8",
+                 "-epoch", "5", "-lr", "0.5", "-thread", "1", "-verbose", "0"]) == 0  # fmt: skip
+    return folder / "m.safetensors", data
+
+
+def test_quantize_product_quantization_like_fasttext(wide, capsys, tmp_path) -> None:
+    from danlu.tasks.text_classification.model import load_model
+
+    model, data = wide
+    full = load_model(model)
+    int8, pq = tmp_path / "int8", tmp_path / "pq"
+    assert main(["quantize", "-input", str(model), "-output", str(int8), "-cutoff", "400"]) == 0
+    # fastText's spelling: -qnorm alone selects product quantization (-qtype auto)
+    assert main(["quantize", "-input", str(model), "-output", str(pq), "-cutoff", "400",
+                 "-qnorm"]) == 0  # fmt: skip
+    small = load_model(f"{pq}.safetensors")
+    assert small.args["quantized"] == "pq" and small.args["dsub"] == 2 and small.args["qnorm"]
+    assert "input_codes" in small.packed and small.input.shape == (400, 8)
+    assert small.packed["input_codes"].shape == (400, 4)  # 4 bytes a row instead of 32
+    assert load_model(f"{int8}.safetensors").packed["input_q"].shape == (400, 8)  # 8 + scale
+    # the loaded model is the model that was written: saving it again changes nothing
+    small.save(tmp_path / "again.safetensors")
+    again = load_model(tmp_path / "again.safetensors")
+    np.testing.assert_array_equal(again.input, small.input)
+    lines = [line.split()[1:] for line in data.read_text(encoding="utf-8").splitlines()]
+    assert again.predict_tokens(lines[:50]) == small.predict_tokens(lines[:50])
+    pairs = zip(small.predict_tokens(lines), full.predict_tokens(lines), strict=True)
+    agree = [a[0][0] == b[0][0] for a, b in pairs]
+    assert np.mean(agree) > 0.95
+    capsys.readouterr()
+    assert main(["test", f"{pq}.safetensors", str(data)]) == 0
+    assert float(re.search(r"P@1\t(\S+)", capsys.readouterr().out).group(1)) > 0.95
+
+
+def test_quantize_refuses_impossible_product_quantization(wide, trained, capsys, tmp_path) -> None:
+    out = str(tmp_path / "q")
+    err = _error(["quantize", "-input", str(wide[0]), "-output", out, "-qout"], capsys)
+    assert "output matrix" in err and "has 2" in err and "drop -qout" in err
+    err = _error(["quantize", "-input", str(trained[0]), "-output", out, "-qtype", "pq"], capsys)
+    assert "at least 256 rows" in err and "-qtype int8" in err
+    err = _error(["quantize", "-input", str(wide[0]), "-output", out, "-qtype", "int8",
+                  "-qnorm"], capsys)  # fmt: skip
+    assert "-qtype pq" in err
+
+
 def _error(args: list[str], capsys) -> str:
     assert main(args) == 2
     err = capsys.readouterr().err.strip()

@@ -90,8 +90,10 @@ def _quantize(cfg: QuantizeConfig) -> int:
     from danlu.tasks.text_classification.quantize import quantize_file
 
     retrain_on = cfg.train if cfg.retrain else None
-    _, dst, before, after = quantize_file(cfg.input, cfg.output, cfg.cutoff, retrain_on,
-                                          cfg.epoch, cfg.lr, cfg.thread)  # fmt: skip
+    _, dst, before, after = quantize_file(
+        cfg.input, cfg.output, cfg.cutoff, retrain_on, cfg.epoch, cfg.lr, cfg.thread,
+        cfg.qtype, cfg.dsub, cfg.qnorm, cfg.qout,
+    )  # fmt: skip
     print(f"wrote {dst}: {after / 1e6:.2f} MB (from {before / 1e6:.2f} MB, "
           f"{before / max(after, 1):.1f}x smaller)", file=sys.stderr)  # fmt: skip
     return 0
@@ -108,5 +110,5 @@ COMMANDS: tuple[Command, ...] = (
     Command(("predict-prob",), PredictConfig, _predict_with(True),
             "labels with probabilities of each line of a file (- reads standard input)"),
     Command(("quantize",), QuantizeConfig, _quantize,
-            "shrink a model: prune input rows by norm (-retrain: train again), store int8"),
+            "shrink a model: prune input rows by norm (-retrain: train again), store in bytes"),
 )  # fmt: skip

@@ -173,7 +173,7 @@ class PredictConfig:
 
 @dataclass(frozen=True)
 class QuantizeConfig:
-    """``danlu quantize``: prune rows by norm and store int8 weights."""
+    """``danlu quantize``: prune rows by norm, store them as int8 or product-quantized."""
 
     input: str = option(help="PREFIX.safetensors to shrink", aliases=_ft("input"))
     output: str = option(help="output prefix: writes PREFIX.q.safetensors", aliases=_ft("output"))
@@ -194,8 +194,24 @@ class QuantizeConfig:
     thread: int = option(
         min(12, os.cpu_count() or 1), help="Hogwild workers of -retrain", aliases=_ft("thread")
     )
+    qtype: Literal["auto", "int8", "pq"] = option(
+        "auto", help="int8 (d+4 bytes a row) or pq (product quantization, ceil(d/dsub) bytes); "
+        "auto: pq when -dsub, -qnorm or -qout is given, else int8", aliases=_ft("qtype"),
+    )  # fmt: skip
+    dsub: int = option(
+        0, help="pq: dimensions per sub-vector (0: 2, fastText's)", aliases=_ft("dsub")
+    )
+    qnorm: bool = option(False, help="pq: quantize the row norms apart", aliases=("-qnorm",))
+    qout: bool = option(
+        False, help="pq: quantize the output layer too (needs >= 256 rows)", aliases=("-qout",)
+    )
 
     def __post_init__(self) -> None:
+        from danlu.tasks.text_classification.quantize import resolve_qtype
+
+        resolve_qtype(self.qtype, self.dsub, self.qnorm, self.qout)
+        if self.dsub < 0:
+            raise UsageError(f"-dsub must be >= 1 (or 0: 2), got {self.dsub}")
         if self.cutoff < 0:
             raise UsageError(f"-cutoff must be >= 0, got {self.cutoff}")
         if self.epoch < 1 or self.thread < 1:

@@ -54,6 +54,10 @@ class FastTextModel:
     _padded: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
     _bucket_rows: np.ndarray | None = field(default=None, repr=False)
     _projected: np.ndarray | None = field(default=None, repr=False)
+    # what stands for input (and output) in the file of a quantized model: int8 rows and
+    # scales, or product-quantizer codes and codebooks (see quantize.py); input and output
+    # above hold their decoded values
+    packed: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def labels(self) -> list[str]:
@@ -212,14 +216,10 @@ class FastTextModel:
             "dictionary": json.dumps(self.dictionary.to_metadata(), ensure_ascii=False),
             "args": json.dumps(self.args, ensure_ascii=False),
         }  # fmt: skip
-        arrays = {"ngram_buckets": self.ngram_buckets.astype(np.int32),
-                  "output": self.output.astype(np.float32, copy=False)}  # fmt: skip
-        if self.args.get("quantized") == "int8":
-            from danlu.tasks.text_classification.quantize import quantize_rows
-
-            arrays["input_q"], arrays["input_scale"] = quantize_rows(self.input)
-        else:
-            arrays["input"] = self.input.astype(np.float32, copy=False)
+        arrays = {"ngram_buckets": self.ngram_buckets.astype(np.int32), **self.packed}
+        for name in ("input", "output"):
+            if not any(k.startswith(f"{name}_") for k in self.packed):
+                arrays[name] = getattr(self, name).astype(np.float32, copy=False)
         return save_arrays(path, arrays, meta)
 
 
@@ -244,16 +244,20 @@ def load_model(path: str | Path) -> FastTextModel:
             f"expected {FORMAT!r}); train one with danlu supervised"
         )
     tensors = load_arrays(p)
-    if "input_q" in tensors:  # written by danlu quantize
-        from danlu.tasks.text_classification.quantize import dequantize_rows
+    args = json.loads(meta["args"])
+    packed: dict[str, np.ndarray] = {}
+    if "input" not in tensors or "output" not in tensors:  # written by danlu quantize
+        from danlu.tasks.text_classification.quantize import unpack
 
-        tensors["input"] = dequantize_rows(tensors["input_q"], tensors["input_scale"])
+        packed = {k: v for k, v in tensors.items() if k.startswith(("input_", "output_"))}
+        tensors.update(unpack(packed, args))
     return FastTextModel(
         dictionary=Dictionary.from_metadata(json.loads(meta["dictionary"])),
         input=tensors["input"],
         ngram_buckets=tensors["ngram_buckets"].astype(np.int64),
         output=tensors["output"],
         loss=meta["loss"],
-        args=json.loads(meta["args"]),
+        args=args,
         tokenizer=meta.get("tokenizer", "whitespace"),
+        packed=packed,
     )
