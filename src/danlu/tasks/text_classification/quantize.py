@@ -94,7 +94,7 @@ def resolve_qtype(qtype: str, dsub: int = 0, qnorm: bool = False, qout: bool = F
 
 
 def pack_model(
-    model: FastTextModel, qtype: str = "int8", dsub: int = 0, qnorm: bool = False,
+    model: FastTextModel, qtype: str = "auto", dsub: int = 0, qnorm: bool = False,
     qout: bool = False, seed: int = 0,
 ) -> FastTextModel:  # fmt: skip
     """Store ``model``'s input rows (and with ``qout`` its output rows) in bytes.
@@ -138,7 +138,7 @@ def unpack(packed: dict[str, np.ndarray], args: dict) -> dict[str, np.ndarray]:
 
 
 def quantize_model(
-    model: FastTextModel, cutoff: int = 0, qtype: str = "int8", dsub: int = 0,
+    model: FastTextModel, cutoff: int = 0, qtype: str = "auto", dsub: int = 0,
     qnorm: bool = False, qout: bool = False,
 ) -> FastTextModel:  # fmt: skip
     """Prune (:func:`prune_model`), then store in bytes (:func:`pack_model`)."""
@@ -167,7 +167,7 @@ def retrain(
 
 def quantize_file(
     src: str, dst: str, cutoff: int = 0, retrain_on: str | None = None, epoch: int = 1,
-    lr: float = 0.1, thread: int = 1, qtype: str = "int8", dsub: int = 0, qnorm: bool = False,
+    lr: float = 0.1, thread: int = 1, qtype: str = "auto", dsub: int = 0, qnorm: bool = False,
     qout: bool = False,
 ) -> tuple[Path, Path, int, int]:  # fmt: skip
     """Quantize ``src`` into ``dst`` (``.safetensors`` appended unless present).
