@@ -162,6 +162,32 @@ def test_quantize_product_quantization_like_fasttext(wide, capsys, tmp_path) -> 
     assert float(re.search(r"P@1\t(\S+)", capsys.readouterr().out).group(1)) > 0.95
 
 
+def test_quantize_qout_quantizes_an_output_layer_of_300_labels(tmp_path, capsys) -> None:
+    from danlu.tasks.text_classification.model import load_model
+
+    data = tmp_path / "many.txt"
+    data.write_text("".join(f"__label__{i % 300} w{i % 300} v{i % 300} u{i % 7}\n"
+                            for i in range(1500)), encoding="utf-8")  # fmt: skip
+    prefix = tmp_path / "m"
+    assert main(["supervised", "-input", str(data), "-output", str(prefix), "-dim", "8",
+                 "-epoch", "20", "-lr", "1.0", "-thread", "1", "-verbose", "0"]) == 0  # fmt: skip
+    out = tmp_path / "q"
+    assert main(["quantize", "-input", f"{prefix}.safetensors", "-output", str(out), "-qout",
+                 "-cutoff", "600"]) == 0  # fmt: skip
+    small = load_model(f"{out}.safetensors")
+    from danlu.train.files import load_arrays
+
+    assert small.packed["output_codes"].shape == (300, 4)
+    stored = load_arrays(f"{out}.safetensors")
+    assert "output" not in stored and "input" not in stored  # codes and codebooks only
+    full = load_model(f"{prefix}.safetensors")
+    assert not np.array_equal(small.output, full.output)  # the stored layer is the decoded one
+    np.testing.assert_allclose(small.output, full.output, atol=0.25 * np.abs(full.output).max())
+    capsys.readouterr()
+    assert main(["test", f"{out}.safetensors", str(data)]) == 0
+    assert float(re.search(r"P@1\t(\S+)", capsys.readouterr().out).group(1)) > 0.9
+
+
 def test_quantize_refuses_impossible_product_quantization(wide, trained, capsys, tmp_path) -> None:
     out = str(tmp_path / "q")
     err = _error(["quantize", "-input", str(wide[0]), "-output", out, "-qout"], capsys)
