@@ -115,6 +115,7 @@ def _compare(tmp: Path, train: Path, dev: Path, opts: dict, repeats: int, seeds:
         "mem": (max(m for _, m in off), max(m for _, m in ours)),
         "speed": tuple(speeds),
         "our_file": Path(str(our_prefix) + ".safetensors"),
+        "official_file": off_path,
     }
 
 
@@ -243,15 +244,16 @@ def run(quick: bool = False) -> str:
                         str(r["our_file"]), str(tmp / "q"), retrain_on=again, thread=2, **extra
                     )
                     secs = time.perf_counter() - t0
-                    qacc = danlu_ft.load_model(str(q)).test(str(dev))[1]
+                    qmodel = danlu_ft.load_model(str(q))
+                    qacc = qmodel.test(str(dev))[1]
                     qrows.append([how, f"{before / 1e6:.1f}", f"{after / 1e6:.1f}",
                                   f"{before / after:.1f}", f"{ad:.4f}", f"{qacc:.4f}",
                                   f"{100 * (qacc - ad):+.2f}", f"{secs:.1f}"])  # fmt: skip
                 # the official tool on its own model, keeping as many rows as danlu kept
                 import fasttext as official_ft
 
-                kept = danlu_ft.load_model(str(q))._model.input.shape[0]
-                off_bin, off_ftz = tmp / "official.bin", tmp / "official.ftz"
+                kept = qmodel._model.input.shape[0]  # the last variant's, as all of them
+                off_bin, off_ftz = r["official_file"], tmp / "official.ftz"
                 off = official_ft.load_model(str(off_bin))
                 t0 = time.perf_counter()
                 off.quantize(input=str(train), qnorm=True, cutoff=kept, retrain=False, thread=2)

@@ -137,17 +137,16 @@ class FastText:
         if not hasattr(self._model, "dictionary"):
             raise ValueError("quantize needs the fastText model (-model fasttext)")
         del verbose  # accepted for fastText's signature; quantizing prints nothing
-        small = q.prune_model(self._model, cutoff)
-        if retrain:
-            if not input:
-                raise UsageError("quantize(retrain=True) needs input=, the training file")
-            own = self._model.args
-            epoch = epoch or int(own.get("epoch", 5))
-            lr = lr or float(own.get("lr", 0.1))
-            small = q.retrain(small, input, epoch, lr, thread or int(own.get("thread", 1)))
+        if retrain and not input:
+            raise UsageError("quantize(retrain=True) needs input=, the training file")
         if qtype == "int8":
             dsub, qnorm, qout = 0, False, False
-        self._model = q.pack_model(small, qtype, dsub, qnorm, qout)
+        own = self._model.args
+        self._model = q.quantize_model(
+            self._model, cutoff, qtype, dsub, qnorm, qout, input if retrain else None,
+            epoch or int(own.get("epoch", 5)), lr or float(own.get("lr", 0.1)),
+            thread or int(own.get("thread", 1)),
+        )  # fmt: skip
 
     def save_model(self, path: str) -> None:
         """Write the model to one safetensors file."""

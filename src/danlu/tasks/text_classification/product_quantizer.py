@@ -60,13 +60,13 @@ def _kmeans(x: np.ndarray, k: int, niter: int, rng: np.random.Generator) -> np.n
     """``k`` centroids (k, w) float32 of the points ``x`` (n >= k, w)."""
     n, w = x.shape
     c = x[rng.choice(n, k, replace=False)].astype(np.float32)
+    sign = np.where(np.arange(w) % 2 == 0, 1.0, -1.0).astype(np.float32)  # nudge directions
     for _ in range(niter):
         a = _nearest(x, c)
         counts = np.bincount(a, minlength=k)
         sums = np.stack([np.bincount(a, weights=x[:, j], minlength=k) for j in range(w)], 1)
         full = counts > 0
         c[full] = (sums[full] / counts[full, None]).astype(np.float32)
-        sign = np.where(np.arange(w) % 2 == 0, 1.0, -1.0).astype(np.float32)
         for empty in np.flatnonzero(~full):
             big = int(counts.argmax())  # split the largest cluster in two
             c[empty] = c[big] * (1 + sign * _SPLIT)

@@ -139,10 +139,16 @@ def unpack(packed: dict[str, np.ndarray], args: dict) -> dict[str, np.ndarray]:
 
 def quantize_model(
     model: FastTextModel, cutoff: int = 0, qtype: str = "auto", dsub: int = 0,
-    qnorm: bool = False, qout: bool = False,
+    qnorm: bool = False, qout: bool = False, retrain_on: str | None = None, epoch: int = 1,
+    lr: float = 0.1, thread: int = 1,
 ) -> FastTextModel:  # fmt: skip
-    """Prune (:func:`prune_model`), then store in bytes (:func:`pack_model`)."""
-    return pack_model(prune_model(model, cutoff), qtype, dsub, qnorm, qout)
+    """Prune (:func:`prune_model`), with ``retrain_on`` (a training file) train the kept rows
+    again (:func:`retrain`), then store them in bytes (:func:`pack_model`)."""
+    resolve_qtype(qtype, dsub, qnorm, qout)  # a bad combination fails before any work
+    small = prune_model(model, cutoff)
+    if retrain_on is not None:
+        small = retrain(small, retrain_on, epoch, lr, thread)
+    return pack_model(small, qtype, dsub, qnorm, qout)
 
 
 def retrain(
@@ -179,14 +185,13 @@ def quantize_file(
         (src path, written path, size before, size after) in bytes.
     """
     out = Path(dst if dst.endswith(".safetensors") else dst + ".safetensors")
-    resolve_qtype(qtype, dsub, qnorm, qout)  # a bad combination fails before any work
-    small = prune_model(load_model(src), cutoff)
+    model = load_model(src)
+    train = None
     if retrain_on is not None:
-        train = retrain_on or str(small.args.get("input", ""))
+        train = retrain_on or str(model.args.get("input", ""))
         if not train or not Path(train).is_file():
             raise UsageError(f"-retrain needs the training data: pass -train FILE (the model "
                              f"was trained on {train!r}, which is not a file here)")  # fmt: skip
-        small = retrain(small, train, epoch, lr, thread)
-    small = pack_model(small, qtype, dsub, qnorm, qout)
+    small = quantize_model(model, cutoff, qtype, dsub, qnorm, qout, train, epoch, lr, thread)
     small.save(out)
     return Path(src), out, Path(src).stat().st_size, out.stat().st_size
