@@ -35,7 +35,7 @@ import numpy as np
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.model import FastTextModel, load_model
-from danlu.tasks.text_classification.product_quantizer import QuantizedRows
+from danlu.tasks.text_classification.product_quantizer import KSUB, QuantizedRows
 
 __all__ = [
     "dequantize_rows", "pack_model", "prune_model", "quantize_file", "quantize_model",
@@ -114,9 +114,11 @@ def pack_model(
         for i, name in enumerate(("output", "input") if qout else ("input",)):
             try:
                 rows = QuantizedRows.fit(weights[name], args["dsub"], qnorm, seed=seed + 2 * i)
-            except UsageError as exc:
-                hint = "use -qtype int8" if name == "input" else "drop -qout"
-                raise UsageError(f"-qtype pq on the {name} matrix: {exc} ({hint})") from None
+            except UsageError as exc:  # too few rows for the codebooks, or a bad -dsub
+                hint = ""
+                if len(weights[name]) < KSUB:
+                    hint = " (use -qtype int8)" if name == "input" else " (drop -qout)"
+                raise UsageError(f"-qtype pq on the {name} matrix: {exc}{hint}") from None
             packed.update(rows.arrays(name))
     weights.update(unpack(packed, args))
     return FastTextModel(
