@@ -110,17 +110,6 @@ def build_parser() -> Parser:
     return parser
 
 
-def _leave_process_group(*, wait: bool) -> None:
-    """Under torchrun, leave the process group the command joined, all ranks together.
-
-    Only a command that trained with torch can have joined one, so torch is not imported
-    here (``danlu supervised`` and friends never load it).
-    """
-    distributed = sys.modules.get("danlu.train.distributed")
-    if distributed is not None:
-        distributed.leave_process_group(wait=wait)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``danlu`` console script; returns the exit status."""
     parser = build_parser()
@@ -133,14 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.print_help(sys.stderr)
         return 2
     try:
-        cfg = build_config(command.config, args)
-        try:
-            status = command.run(cfg)
-        except BaseException:
-            _leave_process_group(wait=False)
-            raise
-        _leave_process_group(wait=True)
-        return status
+        return command.run(build_config(command.config, args))
     except UsageError as exc:
         print(f"danlu {' '.join(command.path)}: error: {exc}", file=sys.stderr)
         return 2

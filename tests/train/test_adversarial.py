@@ -94,7 +94,8 @@ def test_bad_uses_are_refused() -> None:
 
 def test_trainer_learns_with_adversarial_steps(tmp_path) -> None:
     from danlu.data import TensorData
-    from danlu.train import TrainConfig, Trainer
+    from danlu.train.config import TrainConfig
+    from danlu.train.trainer import Trainer
 
     torch.manual_seed(0)
     tokens = torch.randint(1, 12, (96, 6))

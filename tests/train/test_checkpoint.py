@@ -7,8 +7,8 @@ import pickle
 import pytest
 import torch
 
+from danlu.io import atomic_write
 from danlu.train.checkpoint import (
-    atomic_write,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,

@@ -13,7 +13,9 @@ from torch import nn
 
 from danlu.data import TensorData
 from danlu.errors import TrainingDiverged, UsageError
-from danlu.train import TrainConfig, Trainer, load_safetensors
+from danlu.train.checkpoint import load_safetensors
+from danlu.train.config import TrainConfig
+from danlu.train.trainer import Trainer
 
 
 def make_data(n: int = 96, seed: int = 0) -> TensorData:

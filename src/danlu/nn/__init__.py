@@ -5,6 +5,7 @@ from danlu.nn.attention import AdditiveAttention, DotProductAttention, MultiHead
 from danlu.nn.cnn import create_model, model_names
 from danlu.nn.crf import CRF
 from danlu.nn.dropout import Dropout
+from danlu.nn.heads import HEADS, SoftmaxHead, create_head, head_names
 from danlu.nn.impl import IMPLS, check_impl
 from danlu.nn.init import INIT_SCHEMES, init_scheme_names, init_weights
 from danlu.nn.inspect import Inspector
@@ -30,6 +31,7 @@ __all__ = [
     "ACTIVATIONS",
     "CRF",
     "GRU",
+    "HEADS",
     "IMPLS",
     "INIT_SCHEMES",
     "LSTM",
@@ -52,6 +54,7 @@ __all__ = [
     "OneVsAllLoss",
     "PCAWhitening",
     "SinusoidalPositionalEncoding",
+    "SoftmaxHead",
     "SpatialTransformer",
     "TransformerDecoder",
     "TransformerDecoderLayer",
@@ -62,8 +65,10 @@ __all__ = [
     "allowed_transitions",
     "check_impl",
     "create_activation",
+    "create_head",
     "create_model",
     "create_text_classifier",
+    "head_names",
     "init_scheme_names",
     "init_weights",
     "model_names",

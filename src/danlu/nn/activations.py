@@ -24,12 +24,13 @@ from collections.abc import Callable
 
 from torch import nn
 
+from danlu import names
 from danlu.errors import UsageError
 
 __all__ = ["ACTIVATIONS", "activation_names", "create_activation"]
 
 # An explicit table (no registration by import side effect): name -> module factory.
-ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = names.implement(names.ACTIVATIONS, {
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
@@ -37,7 +38,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "prelu": lambda: nn.PReLU(num_parameters=1, init=0.25),
     "rrelu": lambda: nn.RReLU(lower=1.0 / 8, upper=1.0 / 3),
     "gelu": nn.GELU,
-}
+}, "activations")  # fmt: skip
 
 
 def activation_names() -> list[str]:

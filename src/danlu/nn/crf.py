@@ -46,24 +46,10 @@ from torch.autograd.function import once_differentiable
 from danlu.decoding.viterbi import kbest_viterbi, viterbi
 from danlu.errors import UsageError
 from danlu.nn._sequence_mask import check_emissions, check_mask, check_tags
+from danlu.nn.sequence_loss import check_reduction, reduce_loss
 from danlu.nn.transitions import FORBIDDEN, refresh_constrained, split_constraints
 
-__all__ = ["CRF", "REDUCTIONS", "reduce_loss"]
-
-REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none", "token_mean")
-
-
-def reduce_loss(losses: Tensor, mask: Tensor, reduction: str) -> Tensor:
-    """Reduce per-sequence losses (B,): mean over sequences, sum, none, or sum / tokens."""
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "none":
-        return losses
-    if reduction == "token_mean":
-        return losses.sum() / mask.sum()
-    raise UsageError(f"unknown reduction {reduction!r}; valid: {', '.join(REDUCTIONS)}")
+__all__ = ["CRF"]
 
 
 class _ScaledForwardBackward(torch.autograd.Function):
@@ -267,8 +253,7 @@ class CRF(nn.Module):
         Returns:
             The reduced loss (a scalar, or (B,) for "none").
         """
-        if reduction not in REDUCTIONS:
-            raise UsageError(f"unknown reduction {reduction!r}; valid: {', '.join(REDUCTIONS)}")
+        check_reduction(reduction)
         mask = self._check(emissions, mask)
         check_tags(tags, mask, self.num_tags)
         losses = self.log_partition(emissions, mask) - self.path_score(emissions, tags, mask)

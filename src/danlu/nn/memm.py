@@ -47,7 +47,7 @@ from torch import Tensor, nn
 from danlu.decoding.viterbi import kbest_viterbi, viterbi
 from danlu.errors import UsageError
 from danlu.nn._sequence_mask import check_emissions, check_mask, check_tags
-from danlu.nn.crf import REDUCTIONS, reduce_loss
+from danlu.nn.sequence_loss import check_reduction, reduce_loss
 from danlu.nn.transitions import FORBIDDEN, refresh_constrained, split_constraints
 
 __all__ = ["MEMM", "BiMEMM"]
@@ -167,8 +167,7 @@ class MEMM(nn.Module):
             mask: (B, T) bool (or 0/1 integer) length mask; None = all valid.
             reduction: "mean" over sequences (default), "sum", "none" (B,), "token_mean".
         """
-        if reduction not in REDUCTIONS:
-            raise UsageError(f"unknown reduction {reduction!r}; valid: {', '.join(REDUCTIONS)}")
+        check_reduction(reduction)
         mask = self._check(emissions, mask)
         check_tags(tags, mask, self.num_tags)
         losses = self._losses(emissions, tags.masked_fill(~mask, 0), mask)

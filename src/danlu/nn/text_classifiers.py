@@ -33,6 +33,7 @@ from typing import Any
 
 from torch import nn
 
+from danlu import names
 from danlu.errors import UsageError
 from danlu.nn.init import init_weights
 from danlu.nn.text import TextCNN, TextRCNN, TextRNN, TextRNNAttention, TransformerClassifier
@@ -49,13 +50,17 @@ __all__ = [
 ]
 
 # Explicit table: name -> class built as cls(vocab_size, num_classes, embed_dim, **options).
-TEXT_CLASSIFIERS: dict[str, type[nn.Module]] = {
-    "textcnn": TextCNN,
-    "textrnn": TextRNN,
-    "textrnn_att": TextRNNAttention,
-    "textrcnn": TextRCNN,
-    "transformer": TransformerClassifier,
-}
+TEXT_CLASSIFIERS: dict[str, type[nn.Module]] = names.implement(
+    names.TEXT_CLASSIFIERS,
+    {
+        "textcnn": TextCNN,
+        "textrnn": TextRNN,
+        "textrnn_att": TextRNNAttention,
+        "textrcnn": TextRCNN,
+        "transformer": TransformerClassifier,
+    },
+    "text classifiers",
+)
 
 
 def text_classifier_names() -> list[str]:

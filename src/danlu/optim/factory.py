@@ -34,6 +34,7 @@ from typing import Any
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from danlu import names
 from danlu.errors import UsageError
 from danlu.optim.adagrad import AdaGrad
 from danlu.optim.adam import Adam, AdamW
@@ -45,23 +46,30 @@ from danlu.optim.sgd import SGD
 
 __all__ = ["OPTIMIZERS", "WRAPPERS", "create_optimizer", "optimizer_names", "weight_decay_groups"]
 
-# base name -> (class, default keyword arguments)
-OPTIMIZERS: dict[str, tuple[type[BaseOptimizer], dict[str, Any]]] = {
-    "sgd": (SGD, {}),
-    "momentum": (SGD, {"momentum": 0.9}),
-    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
-    "adagrad": (AdaGrad, {}),
-    "rmsprop": (RMSProp, {}),
-    "adam": (Adam, {}),
-    "adamw": (AdamW, {}),
-}
+# base name -> (class, default keyword arguments); the names come from danlu.names
+OPTIMIZERS: dict[str, tuple[type[BaseOptimizer], dict[str, Any]]] = names.implement(
+    names.OPTIMIZERS,
+    {
+        "sgd": (SGD, {}),
+        "momentum": (SGD, {"momentum": 0.9}),
+        "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
+        "adagrad": (AdaGrad, {}),
+        "rmsprop": (RMSProp, {}),
+        "adam": (Adam, {}),
+        "adamw": (AdamW, {}),
+    },
+    "optimizers",
+)
 # wrapper prefix -> {factory keyword: wrapper argument}
-WRAPPERS: dict[str, dict[str, str]] = {
-    "lazy": {"lazy_mode": "mode"},
-    "lookahead": {"lookahead_k": "k", "lookahead_alpha": "alpha", "lookahead_pullback": "pullback"},
-}
-# Wrapper chains allowed in front of a base name, outermost first.
-_CHAINS: list[tuple[str, ...]] = [(), ("lazy",), ("lookahead",), ("lookahead", "lazy")]
+WRAPPERS: dict[str, dict[str, str]] = names.implement(
+    names.OPTIMIZER_WRAPPERS,
+    {
+        "lazy": {"lazy_mode": "mode"},
+        "lookahead": {"lookahead_k": "k", "lookahead_alpha": "alpha",
+                      "lookahead_pullback": "pullback"},
+    },
+    "optimizer wrappers",
+)  # fmt: skip
 
 NORM_TYPES: tuple[type[nn.Module], ...] = (
     nn.modules.batchnorm._NormBase,
@@ -72,8 +80,8 @@ NORM_TYPES: tuple[type[nn.Module], ...] = (
 
 
 def optimizer_names() -> list[str]:
-    """Every name :func:`create_optimizer` accepts."""
-    return ["_".join((*chain, base)) for chain in _CHAINS for base in OPTIMIZERS]
+    """Every name :func:`create_optimizer` accepts (:func:`danlu.names.optimizer_names`)."""
+    return names.optimizer_names()
 
 
 def _is_norm(module: nn.Module) -> bool:

@@ -33,6 +33,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from danlu import names
 from danlu.errors import UsageError
 from danlu.optim.schedules import (
     Schedule,
@@ -79,7 +80,7 @@ def _piecewise(total: int, warmup: int, points: Mapping[int, float] | str) -> Sc
 
 # name -> factory(total_steps, warmup, **params). Decaying schedules run over the steps
 # left after warm-up; noam has its own warm-up.
-SCHEDULES: dict[str, Callable[..., Schedule]] = {
+SCHEDULES: dict[str, Callable[..., Schedule]] = names.implement(names.SCHEDULES, {
     "constant": lambda total, warmup, value=1.0: _with_warmup(warmup, constant(value)),
     "step": lambda total, warmup, step_size, gamma=0.1: _with_warmup(
         warmup, step_decay(step_size, gamma)
@@ -96,12 +97,12 @@ SCHEDULES: dict[str, Callable[..., Schedule]] = {
     ),
     "noam": lambda total, warmup, d_model: noam(d_model, warmup),
     "piecewise_linear": _piecewise,
-}
+}, "schedules")  # fmt: skip
 
 
 def schedule_names() -> list[str]:
-    """Names accepted by :func:`create_schedule`, in table order."""
-    return list(SCHEDULES)
+    """Names accepted by :func:`create_schedule` (:func:`danlu.names.schedule_names`)."""
+    return names.schedule_names()
 
 
 def _check_params(name: str, factory: Callable[..., Schedule], params: dict[str, Any]) -> None:

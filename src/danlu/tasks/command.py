@@ -16,7 +16,7 @@ from typing import Any
 
 from danlu.config import config_to_dict
 
-__all__ = ["Command", "announce_config", "is_main_process"]
+__all__ = ["Command", "TrainEntry", "announce_config", "is_main_process", "training_command"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,28 @@ def announce_config(cfg: Any, quiet: bool = False) -> None:
     """Print the resolved config as one JSON line (stdout) at the start of a run."""
     if not quiet and is_main_process():
         print("config: " + json.dumps(config_to_dict(cfg), ensure_ascii=False), flush=True)
+
+
+# (train(cfg) -> final metrics, describe(metrics) -> one line), imported when the command runs
+TrainEntry = tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any]], str]]
+
+
+def training_command(load: Callable[[], TrainEntry], quiet: Callable[[Any], bool]
+                     ) -> Callable[[Any], int]:  # fmt: skip
+    """The ``run`` of a ``... train`` command: print the config, train into ``cfg.out``,
+    print one line of results (rank 0 only).
+
+    ``load()`` imports the task's training module (torch) only when the command runs and
+    returns its ``train`` and ``describe`` functions; ``quiet(cfg)`` says whether the
+    config line is left out.
+    """
+
+    def run(cfg: Any) -> int:
+        train, describe = load()
+        announce_config(cfg, quiet(cfg))
+        metrics = train(cfg)
+        if is_main_process():
+            print(f"{describe(metrics)}  (run folder: {cfg.out})")
+        return 0
+
+    return run

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from danlu.errors import UsageError
+from danlu.io import write_json
 from danlu.tasks.demo_config import Demo, DemoConfig, sample_path
 from danlu.tasks.tabular.demo import DEMOS as TABULAR_DEMOS
 from danlu.tasks.tagging.demo import DEMOS as TAGGING_DEMOS
 from danlu.tasks.text_classification.demo import DEMOS as TEXT_DEMOS
-from danlu.train.checkpoint import write_json
 
 __all__ = ["DEMOS", "Demo", "run_demo", "sample_path"]
 

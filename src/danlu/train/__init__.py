@@ -1,52 +1,18 @@
 """The training engine: loop, checkpoints, logging, early stopping and torchrun DDP.
 
-Names are imported on first use, so ``danlu.train.config`` (no torch) stays cheap.
+Import from the modules; this package imports nothing, so the modules that need no torch
+(``config``, ``early_stopping``, ``run_log``) stay cheap for the fastText path and
+``danlu --help``:
+
+- :mod:`danlu.train.config`: :class:`TrainConfig`, the engine's options (no torch).
+- :mod:`danlu.train.trainer`: :class:`Trainer`, the loop; ``Trainer.resumable(run_dir)``.
+- :mod:`danlu.train.checkpoint`: checkpoints and safetensors weights.
+- :mod:`danlu.train.distributed`: torchrun; :func:`process_group` joins and leaves it.
+- :mod:`danlu.train.early_stopping`, :mod:`danlu.train.run_log` (no torch),
+  :mod:`danlu.train.optimizers`, :mod:`danlu.train.device`, :mod:`danlu.train.seed`,
+  :mod:`danlu.train.adversarial`.
 
 Example:
-    >>> from danlu.train import Trainer, TrainConfig
+    >>> from danlu.train.config import TrainConfig
+    >>> from danlu.train.trainer import Trainer
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-__all__ = [
-    "EarlyStopping",
-    "RunLog",
-    "TrainConfig",
-    "TrainState",
-    "Trainer",
-    "autocast",
-    "check_finite_weights",
-    "latest_checkpoint",
-    "load_checkpoint",
-    "load_safetensors",
-    "resolve_device",
-    "save_checkpoint",
-    "save_safetensors",
-    "seed_everything",
-]
-
-_WHERE = {
-    "EarlyStopping": "early_stopping",
-    "RunLog": "run_log",
-    "TrainConfig": "config",
-    "TrainState": "trainer",
-    "Trainer": "trainer",
-    "autocast": "device",
-    "check_finite_weights": "trainer",
-    "latest_checkpoint": "checkpoint",
-    "load_checkpoint": "checkpoint",
-    "load_safetensors": "checkpoint",
-    "resolve_device": "device",
-    "save_checkpoint": "checkpoint",
-    "save_safetensors": "checkpoint",
-    "seed_everything": "seed",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"danlu.train.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'danlu.train' has no attribute {name!r}")

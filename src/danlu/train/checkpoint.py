@@ -1,6 +1,6 @@
 """Crash-safe files: atomic writes, resumable checkpoints, safetensors weights.
 
-Atomic writes and safetensors metadata come from :mod:`danlu.train.files` (no torch).
+Atomic writes and safetensors metadata come from :mod:`danlu.io` (no torch).
 A checkpoint is one file ``checkpoints/step-00000123.pt`` holding only tensors and plain
 containers (model and optimizer state, scheduler state, RNG states, step and data-order
 position). It is written to a temporary file in the same folder, flushed, fsync'ed and
@@ -21,25 +21,15 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from danlu.train.files import (
-    atomic_write,
-    fsync_file,
-    pack_metadata,
-    read_safetensors_metadata,
-    replacing,
-    write_json,
-)
+from danlu.io import atomic_write, fsync_file, pack_metadata, replacing
 
 __all__ = [
-    "atomic_write",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
     "load_safetensors",
-    "read_safetensors_metadata",
     "save_checkpoint",
     "save_safetensors",
-    "write_json",
 ]
 
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
@@ -50,7 +40,7 @@ def save_safetensors(
 ) -> Path:
     """Atomically write tensors (moved to CPU) and string metadata to a safetensors file.
 
-    The metadata is packed by :func:`danlu.train.files.pack_metadata` (one sorted JSON
+    The metadata is packed by :func:`danlu.io.pack_metadata` (one sorted JSON
     key, so a resumed run writes a byte-identical file).
     """
     flat = {}

@@ -6,13 +6,17 @@ flags appear unprefixed. This module imports no torch, so ``danlu --help`` stays
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
 from danlu.config import option
 from danlu.errors import UsageError
+from danlu.names import DEVICES, OPTIMIZER_WRAPPERS, OPTIMIZERS, optimizer_names, schedule_names
 
-__all__ = ["TrainConfig"]
+__all__ = ["Device", "TrainConfig"]
+
+Device = Literal[DEVICES]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -24,17 +28,14 @@ class TrainConfig:
     batch_size: int = option(32, help="global batch size (split across torchrun processes)")
     lr: float = option(1e-3, help="peak learning rate")
     optimizer: str = option(
-        "adamw", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw; prefixes lazy_, "
-        "lookahead_ (e.g. lookahead_adamw)",
+        "adamw", help=f"{', '.join(OPTIMIZERS)}; prefixes "
+        f"{', '.join(w + '_' for w in OPTIMIZER_WRAPPERS)} (e.g. lookahead_adamw)",
     )  # fmt: skip
     momentum: float | None = option(
         None, help="momentum of sgd/momentum/nesterov/rmsprop (none: the optimizer's default)"
     )
     weight_decay: float = option(0.0, help="weight decay (decoupled for adamw, L2 otherwise)")
-    schedule: str = option(
-        "constant", help="constant, step, exponential, linear, cosine, cosine_restarts, noam, "
-        "piecewise_linear",
-    )  # fmt: skip
+    schedule: str = option("constant", help=", ".join(schedule_names()))
     schedule_args: str = option(
         "", help="schedule parameters, e.g. 'T_0=100;T_mult=2' or 'step_size=1000;gamma=0.5'"
     )
@@ -52,7 +53,7 @@ class TrainConfig:
         "norm", help="norm: rescale so the global L2 norm <= --grad-clip; value: clamp each entry"
     )
     seed: int = option(0, help="seed for python, numpy, torch and the data order")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to train")
+    device: Device = option("auto", help="where to train")
     amp: bool = option(False, help="bf16 autocast (CUDA only)")
     eval_every: int = option(0, help="evaluate every N steps (0: at the end of each epoch)")
     early_stop_metric: str = option(
@@ -102,3 +103,17 @@ class TrainConfig:
             raise UsageError(f"--keep-checkpoints must be >= 1, got {self.keep_checkpoints}")
         if self.patience and not self.early_stop_metric:
             raise UsageError("--patience needs --early-stop-metric (e.g. val_loss)")
+        if self.optimizer not in optimizer_names():
+            raise UsageError(f"unknown optimizer {self.optimizer!r}; valid: "
+                             f"{', '.join(optimizer_names())}")  # fmt: skip
+        if self.schedule not in schedule_names():
+            raise UsageError(f"unknown schedule {self.schedule!r}; valid: "
+                             f"{', '.join(schedule_names())}")  # fmt: skip
+
+    def without_validation(self, how_to_add: str) -> TrainConfig:
+        """These options for a run that has no validation data: nothing is watched for
+        early stopping, and ``--patience`` is refused (``how_to_add`` says how to give
+        validation data, e.g. "pass --dev FILE"). The one place this rule lives."""
+        if self.patience:
+            raise UsageError(f"--patience needs validation data: {how_to_add}")
+        return dataclasses.replace(self, early_stop_metric="")

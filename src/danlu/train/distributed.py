@@ -9,8 +9,8 @@ Launch any danlu training command under torchrun and it runs data-parallel::
 
 Backend: gloo on CPU, nccl on CUDA. Each process takes an equal slice of the *global*
 batch (``--batch-size``); DDP averages the gradients, so the update equals a single
-process stepping on the whole batch. Only rank 0 writes files. The ``danlu`` CLI leaves the
-process group when a command ends (:func:`leave_process_group`).
+process stepping on the whole batch. Only rank 0 writes files. A task's training entry point
+joins the group and leaves it when it ends, all ranks together (:func:`process_group`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
     "all_reduce_mean",
     "barrier",
     "leave_process_group",
-    "leaving_process_group",
+    "process_group",
     "setup_distributed",
 ]
 
@@ -86,7 +86,7 @@ def barrier(info: DistInfo) -> None:
 
 
 def leave_process_group(*, wait: bool) -> None:
-    """Leave torchrun's process group if this process joined one (no-op otherwise).
+    """Leave torchrun's process group if this process is in one (no-op otherwise).
 
     ``wait=True`` (the run succeeded): every rank first waits at a barrier, so no rank exits
     while rank 0 still writes the run folder. A rank that left early and exited aborted now
@@ -101,18 +101,32 @@ def leave_process_group(*, wait: bool) -> None:
 
 
 @contextmanager
-def leaving_process_group() -> Iterator[None]:
-    """Run a block, then :func:`leave_process_group` (waiting only if the block succeeded).
+def process_group(device: str = "auto") -> Iterator[DistInfo]:
+    """Join torchrun's process group for a block, then leave it; a plain run is rank 0 of 1.
+
+    The group is joined with the backend for ``device`` (gloo on the CPU, nccl on CUDA) and
+    left when the block ends: after a barrier if it succeeded, at once if it raised (see
+    :func:`leave_process_group`). Only the ``with`` that joined the group leaves it, so a
+    task's entry point and a caller around it can both use one. Every task entry point that
+    trains with torch runs inside one; a library user under torchrun should too.
 
     Example::
 
-        with leaving_process_group():
-            info = setup_distributed("cpu")
-            ...  # train; rank 0 writes files
+        with process_group(cfg.device) as dist:
+            metrics = Trainer(model, loss_fn, data, cfg, "run").fit()
+            if dist.is_main:
+                ...  # only rank 0 writes extra files
     """
+    from danlu.train.device import resolve_device
+
+    joined = not (dist.is_available() and dist.is_initialized())
+    info = setup_distributed(resolve_device(device).type)
+    joined = joined and info.enabled
     try:
-        yield
+        yield info
     except BaseException:
-        leave_process_group(wait=False)
+        if joined:
+            leave_process_group(wait=False)
         raise
-    leave_process_group(wait=True)
+    if joined:
+        leave_process_group(wait=True)

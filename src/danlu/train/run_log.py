@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from danlu.train.checkpoint import atomic_write, write_json
+from danlu.io import atomic_write, write_json
 
 __all__ = ["RunLog", "plot_curves", "plot_inspection", "plot_runs", "read_events"]
 

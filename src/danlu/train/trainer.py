@@ -92,6 +92,9 @@ class Trainer:
         evaluate: ``evaluate(model) -> dict`` of validation metrics, or None.
         optimizer: a ready optimizer; by default built from ``config``.
         model_metadata: string metadata stored in ``model.safetensors``.
+        validation_hint: how a user of this task gives validation data (e.g. "pass --dev
+            FILE"); without ``evaluate``, ``--patience`` is refused with this hint
+            (:meth:`TrainConfig.without_validation`).
     """
 
     def __init__(
@@ -104,7 +107,10 @@ class Trainer:
         evaluate: Callable[[nn.Module], Mapping[str, float]] | None = None,
         optimizer: torch.optim.Optimizer | None = None,
         model_metadata: Mapping[str, str] | None = None,
+        validation_hint: str = "give the Trainer an evaluate function",
     ) -> None:
+        if evaluate is None:
+            config = config.without_validation(validation_hint)
         self.config = config
         self.out = Path(out)
         self.loss_fn = loss_fn
@@ -248,7 +254,7 @@ class Trainer:
             )
         value = float(loss.detach())
         if not math.isfinite(value):
-            where = self.last_checkpoint or latest_checkpoint(self.ckpt_dir)
+            where = self.last_checkpoint or self.resumable(self.out)
             hint = f"last good checkpoint: {where}" if where else "no checkpoint was written"
             raise TrainingDiverged(
                 f"loss became {value} at step {self.state.step + 1} "
@@ -319,10 +325,19 @@ class Trainer:
             self.last_checkpoint = path
             self.log.log("checkpoint", self.state.step, path=str(path.relative_to(self.out)))
 
+    @staticmethod
+    def resumable(out: str | Path) -> Path | None:
+        """The checkpoint ``--resume`` would continue from in the run folder ``out``, or None.
+
+        Example:
+            >>> if Trainer.resumable("runs/a") is None: ...  # nothing to resume: start fresh
+        """
+        return latest_checkpoint(Path(out) / "checkpoints")
+
     def _maybe_resume(self) -> bool:
         if not self.config.resume:
             return False
-        path = latest_checkpoint(self.ckpt_dir)
+        path = self.resumable(self.out)
         if path is None:
             raise UsageError(
                 f"--resume: no checkpoint in {self.ckpt_dir}; run once with --checkpoint-every N"

@@ -12,6 +12,7 @@ import torch
 from danlu.data.segmentation import tags_to_words
 from danlu.data.splits import train_val_split
 from danlu.errors import UsageError
+from danlu.io import read_safetensors_metadata
 from danlu.metrics.segmentation import segmentation_scores
 from danlu.tasks.demo import sample_path
 from danlu.tasks.tagging.config import SegTrainConfig, TaggerOptions, TagTrainConfig
@@ -26,7 +27,7 @@ from danlu.tasks.tagging.sequences import (
     predict_tags,
 )
 from danlu.tasks.tagging.train import make_spec, make_vocabs, training_data
-from danlu.train.checkpoint import read_safetensors_metadata, save_safetensors
+from danlu.train.checkpoint import save_safetensors
 from danlu.train.config import TrainConfig
 
 SEG = sample_path("gsd_seg.txt")

@@ -175,7 +175,7 @@ def test_quantize_qout_quantizes_an_output_layer_of_300_labels(tmp_path, capsys)
     assert main(["quantize", "-input", f"{prefix}.safetensors", "-output", str(out), "-qout",
                  "-cutoff", "600"]) == 0  # fmt: skip
     small = load_model(f"{out}.safetensors")
-    from danlu.train.files import load_arrays
+    from danlu.io import load_arrays
 
     assert small.packed["output_codes"].shape == (300, 4)
     stored = load_arrays(f"{out}.safetensors")

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from danlu.tasks.command import Command, announce_config, is_main_process
+from danlu.tasks.command import Command, TrainEntry, training_command
 from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
 
 __all__ = ["COMMANDS"]
 
 
-def _train(cfg: TabularTrainConfig) -> int:
+def _trainer() -> TrainEntry:
     from danlu.tasks.tabular.train import describe, train_tabular
 
-    announce_config(cfg, cfg.train.quiet)
-    metrics = train_tabular(cfg)
-    if is_main_process():
-        print(f"{describe(metrics)}  (run folder: {cfg.out})")
-    return 0
+    return train_tabular, describe
 
 
 def _predict(cfg: TabularPredictConfig) -> int:
@@ -31,7 +27,8 @@ def _predict(cfg: TabularPredictConfig) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("tabular", "train"), TabularTrainConfig, _train,
+    Command(("tabular", "train"), TabularTrainConfig,
+            training_command(_trainer, lambda cfg: cfg.train.quiet),
             "train a regression/classification MLP on a CSV table"),
     Command(("tabular", "predict"), TabularPredictConfig, _predict,
             "predict a CSV table with a trained run folder"),

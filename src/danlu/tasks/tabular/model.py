@@ -17,8 +17,9 @@ import torch
 from torch import nn
 
 from danlu.errors import UsageError
+from danlu.io import read_safetensors_metadata
 from danlu.nn.mlp import MLP
-from danlu.train.checkpoint import load_safetensors, read_safetensors_metadata
+from danlu.train.checkpoint import load_safetensors
 
 __all__ = ["ModelSpec", "TabularModel", "load_model"]
 

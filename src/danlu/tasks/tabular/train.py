@@ -27,11 +27,12 @@ from danlu.data.standardize import Standardizer
 from danlu.data.table import read_csv
 from danlu.data.tensor_data import TensorData
 from danlu.errors import UsageError
+from danlu.io import write_json
 from danlu.metrics import classification_metrics, regression_metrics
 from danlu.tasks.tabular.config import TabularTrainConfig
 from danlu.tasks.tabular.model import ModelSpec, TabularModel
-from danlu.train.checkpoint import latest_checkpoint, write_json
-from danlu.train.distributed import DistInfo, leaving_process_group, setup_distributed
+from danlu.train.checkpoint import latest_checkpoint
+from danlu.train.distributed import DistInfo, process_group
 from danlu.train.run_log import plot_runs, read_events
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
@@ -201,8 +202,7 @@ def _train_config_for(
 
 def train_tabular(cfg: TabularTrainConfig) -> dict[str, Any]:
     """Train (optionally K-fold) and write the run folder; return the final metrics."""
-    with leaving_process_group():
-        dist: DistInfo = setup_distributed("cuda" if cfg.train.device == "cuda" else "cpu")
+    with process_group(cfg.train.device) as dist:
         return _train(cfg, dist)
 
 

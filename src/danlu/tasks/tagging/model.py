@@ -29,8 +29,9 @@ import torch
 from torch import Tensor, nn
 
 from danlu.errors import UsageError
+from danlu.io import read_safetensors_metadata
 from danlu.nn.recurrent import LSTM
-from danlu.train.checkpoint import load_safetensors, read_safetensors_metadata
+from danlu.train.checkpoint import load_safetensors
 
 __all__ = [
     "BOS",

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from danlu.data.conll import read_conll
+from danlu.io import write_json
 from danlu.metrics.entities import entity_scores, entity_spans
 from danlu.tasks.tagging.config import TagEvalConfig, TagPredictConfig
 from danlu.tasks.tagging.model import load_tagger
 from danlu.tasks.tagging.sequences import answer_lines, predict_tags
-from danlu.train.checkpoint import write_json
 from danlu.train.device import resolve_device
 
 __all__ = ["evaluate_tagger", "predict_stream", "spans_json"]

@@ -27,12 +27,12 @@ from danlu.data.segmentation import (
 )
 from danlu.data.splits import train_val_split
 from danlu.errors import UsageError
+from danlu.io import write_json
 from danlu.metrics.segmentation import segmentation_scores
 from danlu.tasks.tagging.config import SegCutConfig, SegEvalConfig, SegTrainConfig
 from danlu.tasks.tagging.model import Tagger, load_tagger
 from danlu.tasks.tagging.sequences import answer_lines, predict_tags
 from danlu.tasks.tagging.train import fit_tagger, make_spec, make_vocabs, training_data
-from danlu.train.checkpoint import write_json
 from danlu.train.device import resolve_device
 
 __all__ = ["cut_lines", "evaluate_segmenter", "read_segmented", "segment", "train_segmenter"]

@@ -22,6 +22,7 @@ from danlu.config import config_to_dict
 from danlu.data.conll import SCHEMES, TaggedSentence, read_conll
 from danlu.data.splits import train_val_split
 from danlu.errors import UsageError
+from danlu.io import write_json
 from danlu.metrics.entities import entity_scores
 from danlu.tasks.tagging.config import TaggerOptions, TagTrainConfig
 from danlu.tasks.tagging.model import Batch, Tagger, TaggerSpec
@@ -36,7 +37,6 @@ from danlu.tasks.tagging.sequences import (
     split_long,
     warn_or_reject,
 )
-from danlu.train.checkpoint import write_json
 from danlu.train.config import TrainConfig
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer

@@ -209,7 +209,7 @@ class FastTextModel:
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
         """Write one safetensors file: weights, with dictionary and args in its metadata."""
-        from danlu.train.files import save_arrays
+        from danlu.io import save_arrays
 
         meta = {
             "format": FORMAT, "loss": self.loss, "tokenizer": self.tokenizer,
@@ -225,7 +225,7 @@ class FastTextModel:
 
 def load_model(path: str | Path) -> FastTextModel:
     """Load a model written by :meth:`FastTextModel.save` (reads tensors, executes nothing)."""
-    from danlu.train.files import load_arrays, read_safetensors_metadata
+    from danlu.io import load_arrays, read_safetensors_metadata
 
     p = Path(path)
     if not p.is_file():

@@ -152,7 +152,8 @@ def _load_embeddings(model: NeuralTextModel, path: str) -> None:
 def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]]:
     """Train ``cfg.model`` on ``cfg.input``; returns the model and the Trainer's metrics."""
     from danlu.data import TensorData
-    from danlu.train import TrainConfig, Trainer
+    from danlu.train.config import TrainConfig
+    from danlu.train.trainer import Trainer
 
     if cfg.loss not in ("softmax", "ova", "zlpr"):
         raise UsageError(f"-model {cfg.model} trains with -loss softmax, ova or zlpr, "
