@@ -230,6 +230,7 @@ def run(quick: bool = False) -> str:
             ])  # fmt: skip
             if s["wordNgrams"] == 2 and s["epoch"] == 5 and s["loss"] == "softmax":
                 from danlu import fasttext as danlu_ft
+                from danlu.tasks.text_classification.config import QuantizeConfig, QuantizeOptions
                 from danlu.tasks.text_classification.quantize import quantize_file
 
                 variants = [
@@ -240,8 +241,10 @@ def run(quick: bool = False) -> str:
                 ]
                 for how, again, extra in variants:
                     t0 = time.perf_counter()
+                    options = QuantizeOptions(retrain=again is not None, train=again or "",
+                                              thread=2, **extra)  # fmt: skip
                     _, q, before, after = quantize_file(
-                        str(r["our_file"]), str(tmp / "q"), retrain_on=again, thread=2, **extra
+                        QuantizeConfig(str(r["our_file"]), str(tmp / "q"), options)
                     )
                     secs = time.perf_counter() - t0
                     qmodel = danlu_ft.load_model(str(q))

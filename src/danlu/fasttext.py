@@ -131,8 +131,11 @@ class FastText:
         ``cutoff`` input rows of largest norm (0: 30 %), with ``retrain`` train them again on
         ``input`` (for ``epoch`` epochs from ``lr`` with ``thread`` workers; by default the
         model's own), then store them by product quantization (``dsub``, ``qnorm``, ``qout``;
-        ``qtype="int8"`` for danlu's int8 rows instead). Save with :meth:`save_model`."""
-        from danlu.tasks.text_classification import quantize as q
+        ``qtype="int8"`` for danlu's int8 rows instead). Save with :meth:`save_model`.
+
+        The options are those of ``danlu quantize`` (:class:`QuantizeOptions`)."""
+        from danlu.tasks.text_classification.config import QuantizeOptions
+        from danlu.tasks.text_classification.quantize import quantize_model
 
         if not hasattr(self._model, "dictionary"):
             raise ValueError("quantize needs the fastText model (-model fasttext)")
@@ -141,12 +144,15 @@ class FastText:
             raise UsageError("quantize(retrain=True) needs input=, the training file")
         if qtype == "int8":
             dsub, qnorm, qout = 0, False, False
-        own = self._model.args
-        self._model = q.quantize_model(
-            self._model, cutoff, qtype, dsub, qnorm, qout, input if retrain else None,
-            epoch or int(own.get("epoch", 5)), lr or float(own.get("lr", 0.1)),
-            thread or int(own.get("thread", 1)),
+        given = {"epoch": epoch, "lr": lr, "thread": thread}
+        # fastText's rule: what is not given is the model's own
+        own = {k: self._model.args[k] for k in given if k in self._model.args}
+        options = QuantizeOptions(
+            cutoff=cutoff, retrain=retrain, train=input or "", qtype=qtype, dsub=dsub,
+            qnorm=qnorm, qout=qout,
+            **{**own, **{k: v for k, v in given.items() if v is not None}},
         )  # fmt: skip
+        self._model = quantize_model(self._model, options)
 
     def save_model(self, path: str) -> None:
         """Write the model to one safetensors file."""
@@ -165,6 +171,7 @@ def train_supervised(input: str, **options: Any) -> FastText:
         >>> model = train_supervised(input="train.txt", epoch=25, lr=0.5)  # doctest: +SKIP
     """
     from danlu.tasks.text_classification.config import SupervisedConfig
+    from danlu.tasks.text_classification.supervised import train_classifier
 
     names = {f.name for f in dataclasses.fields(SupervisedConfig)}
     kwargs: dict[str, Any] = {"output": ""}
@@ -174,18 +181,12 @@ def train_supervised(input: str, **options: Any) -> FastText:
             raise UsageError(f"unknown option {key!r}; valid: {', '.join(sorted(names))}")
         kwargs[name] = value
     kwargs.setdefault("verbose", 0)
-    cfg = SupervisedConfig(input=str(input), **kwargs)
-    if cfg.model != "fasttext":  # TextCNN, TextRNN, ...: run files go to output + ".run"
-        from danlu.tasks.text_classification.neural import train_neural
-
-        return FastText(train_neural(cfg)[0])
-    from danlu.tasks.text_classification.train import train_fasttext
-
-    return FastText(train_fasttext(cfg))
+    # a network (model="textcnn", ...) writes its run files to output + ".run"
+    return FastText(train_classifier(SupervisedConfig(input=str(input), **kwargs)).model)
 
 
 def load_model(path: str | Path) -> FastText:
     """Load a model file written by ``danlu supervised`` or :meth:`FastText.save_model`."""
-    from danlu.tasks.text_classification.model import load_model as _load
+    from danlu.tasks.text_classification.load import load_model as _load
 
     return FastText(_load(path))

@@ -67,8 +67,8 @@ def test_predict_reads_stdin_line_by_line(trained) -> None:
 
 
 def test_linear_model_never_imports_torch(trained, tmp_path) -> None:
-    # training, testing, predicting and quantizing the fastText model run on numpy: the
-    # torch import alone costs about as much as training on 45,000 lines
+    # training, testing, predicting and quantizing (with -retrain) the fastText model run
+    # on numpy: the torch import alone costs about as much as training on 45,000 lines
     model, data = trained
     code = f"""
 import sys
@@ -76,8 +76,13 @@ from danlu.cli import main
 assert main(["supervised", "-input", {str(data)!r}, "-output", {str(tmp_path / "m")!r},
              "-verbose", "0", "-wordNgrams", "2", "-bucket", "100"]) == 0
 assert main(["test", {str(model)!r}, {str(data)!r}]) == 0
+assert main(["test-label", {str(model)!r}, {str(data)!r}]) == 0
+assert main(["predict", {str(model)!r}, {str(data)!r}]) == 0
 assert main(["predict-prob", {str(model)!r}, {str(data)!r}, "2"]) == 0
 assert main(["quantize", "-input", {str(model)!r}, "-output", {str(tmp_path / "q")!r}]) == 0
+assert main(["quantize", "-input", {str(model)!r}, "-output", {str(tmp_path / "r")!r},
+             "-retrain", "-train", {str(data)!r}, "-cutoff", "8"]) == 0
+assert main(["test", {str(tmp_path / "r.safetensors")!r}, {str(data)!r}]) == 0
 assert "torch" not in sys.modules, "torch was imported"
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -95,7 +100,7 @@ def test_quantize_shrinks_and_keeps_accuracy(trained, capsys, tmp_path) -> None:
 
 
 def test_quantize_retrain_trains_the_kept_rows_again(trained, capsys, tmp_path) -> None:
-    from danlu.tasks.text_classification.model import load_model
+    from danlu.tasks.text_classification.load import load_model
 
     model, data = trained
     # keep only 4 rows: pruning alone loses most of the model; retraining recovers it
@@ -134,7 +139,7 @@ def wide(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_quantize_product_quantization_like_fasttext(wide, capsys, tmp_path) -> None:
-    from danlu.tasks.text_classification.model import load_model
+    from danlu.tasks.text_classification.load import load_model
 
     model, data = wide
     full = load_model(model)
@@ -163,7 +168,7 @@ def test_quantize_product_quantization_like_fasttext(wide, capsys, tmp_path) -> 
 
 
 def test_quantize_qout_quantizes_an_output_layer_of_300_labels(tmp_path, capsys) -> None:
-    from danlu.tasks.text_classification.model import load_model
+    from danlu.tasks.text_classification.load import load_model
 
     data = tmp_path / "many.txt"
     data.write_text("".join(f"__label__{i % 300} w{i % 300} v{i % 300} u{i % 7}\n"

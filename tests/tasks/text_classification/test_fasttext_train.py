@@ -11,10 +11,12 @@ import pytest
 from danlu.tasks.text_classification.config import SupervisedConfig
 from danlu.tasks.text_classification.data import parse_lines
 from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.examples import Examples
 from danlu.tasks.text_classification.huffman import HuffmanTree
 from danlu.tasks.text_classification.predict import evaluate
 from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
-from danlu.tasks.text_classification.train import _Examples, n_workers, train_supervised_corpus
+from danlu.tasks.text_classification.train import train_supervised_corpus
+from danlu.tasks.text_classification.workers import n_workers
 
 
 def _lines(n: int, seed: int = 0) -> list[str]:
@@ -34,7 +36,7 @@ def _reference(cfg: SupervisedConfig, lines: list[str], batch: int) -> tuple[np.
     corpus = parse_lines(lines)
     d = Dictionary.build(corpus.words, corpus.labels, cfg.min_count, cfg.min_count_label,
                          word_ngrams=cfg.word_ngrams, bucket=cfg.bucket)  # fmt: skip
-    data = _Examples(corpus, d)  # the (tested) encoding: input rows of each line
+    data = Examples(corpus, d)  # the (tested) encoding: input rows of each line
     dim = cfg.dim
     table = np.random.default_rng(cfg.seed).random((data.n_rows, dim), dtype=np.float32)
     table = table.astype(np.float64) * (2.0 / dim) - 1.0 / dim
@@ -102,9 +104,9 @@ def test_compiled_step_equals_numpy_per_example_steps(
     """zlpr (multi-label lines) and ns (one negative: no label drawn twice, where the
     compiled step, like fastText, scores the second draw after the first moved O); an
     epoch split into calls of ``chunk`` lines."""
-    from danlu.tasks.text_classification import train
+    from danlu.tasks.text_classification import c_engine
 
-    monkeypatch.setattr(train, "KERNEL_CHUNK", chunk)
+    monkeypatch.setattr(c_engine, "KERNEL_CHUNK", chunk)
     lines = _lines(50, seed=3)
     lines += [f"__label__a __label__c {line.split(' ', 1)[1]}" for line in _lines(10, seed=4)]
     models = []
@@ -136,7 +138,7 @@ def test_two_hogwild_workers_share_the_weights(engine: str) -> None:
 
 
 def test_auto_batch_shrinks_with_small_data_high_lr_and_workers() -> None:
-    from danlu.tasks.text_classification.train import auto_batch
+    from danlu.tasks.text_classification.numpy_engine import auto_batch
 
     assert auto_batch(45_000, 0.5) == 64
     assert auto_batch(45_000, 0.5, workers=2) == 32  # the same steps in flight

@@ -1,1 +1,31 @@
-"""Text classification: fastText-compatible tools, neural classifiers, multi-label."""
+"""Text classification: fastText-compatible tools, neural classifiers, multi-label.
+
+Modules, bottom to top: each imports only modules listed before it (a test checks it),
+torch only in ``neural_model`` and ``neural_train``, which only a network loads::
+
+    config             name tables (losses, models, tokenizers, qtypes, file formats), configs
+    data               __label__ files and the whitespace, char and jieba tokenizers
+    hashing            fastText's FNV-1a hashes and word n-gram buckets
+    huffman            the Huffman tree of the labels (-loss hs)
+    dictionary         words, labels and the input rows of a line
+    losses             the output losses as gradients of the scores (numpy)
+    product_quantizer  product quantization: k-means codebooks, codes
+    packing            int8 rows; decoding the packed arrays of a quantized file
+    classifier         top-k labels of a line from a model's label probabilities
+    model              FastTextModel (numpy): hidden vector, scores, top-k; its file
+    neural_model       NeuralTextModel (torch) and its file
+    load               load_model: either model file, by its format
+    predict            P@k, R@k, per-label scores, predicting a stream of lines
+    examples           encoded examples; each worker's share of an epoch
+    numpy_engine       fastText's SGD step on mini-batches; the learning-rate decay
+    sgd_kernel         compiles and loads the C step (sgd_kernel.c)
+    c_engine           fastText's per-example SGD step in C, one worker's share
+    workers            Hogwild pools: threads (C step) or forked processes (numpy step)
+    train              train_fasttext: dictionary, weights, epochs, early stopping
+    quantize           prune, retrain, pack: danlu quantize
+    neural_train       train_neural: a network with danlu's Trainer
+    autotune           random search of the fastText model's options
+    supervised         train_classifier: the trainer a config asks for (CLI and API)
+    commands           the CLI commands: parse, call, print
+    demo               danlu demo's entry
+"""

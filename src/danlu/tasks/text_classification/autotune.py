@@ -22,9 +22,12 @@ import sys
 import time
 from typing import Any
 
+from danlu.errors import TrainingDiverged, UsageError
 from danlu.tasks.text_classification.config import SupervisedConfig
 from danlu.tasks.text_classification.data import read_labeled_file
 from danlu.tasks.text_classification.model import FastTextModel
+from danlu.tasks.text_classification.predict import evaluate
+from danlu.tasks.text_classification.train import train_supervised_corpus
 
 __all__ = ["autotune", "sample_options"]
 
@@ -42,9 +45,6 @@ def sample_options(rng: random.Random) -> dict[str, Any]:
 
 def autotune(cfg: SupervisedConfig) -> tuple[FastTextModel, list[dict[str, Any]]]:
     """Search hyper-parameters for ``cfg.autotune_duration`` seconds; (best model, trials)."""
-    from danlu.tasks.text_classification.predict import evaluate
-    from danlu.tasks.text_classification.train import train_supervised_corpus
-
     corpus = read_labeled_file(cfg.input, cfg.label, cfg.tokenizer)
     val = read_labeled_file(cfg.autotune_validation, cfg.label, cfg.tokenizer)
     rng = random.Random(cfg.seed)
@@ -55,10 +55,8 @@ def autotune(cfg: SupervisedConfig) -> tuple[FastTextModel, list[dict[str, Any]]
     while True:
         trial_cfg = dataclasses.replace(cfg, **options)
         try:
-            model = train_supervised_corpus(trial_cfg, corpus)
-        except Exception as exc:  # a diverged trial is just a bad point
-            if type(exc).__name__ != "TrainingDiverged":
-                raise
+            model: FastTextModel | None = train_supervised_corpus(trial_cfg, corpus)
+        except TrainingDiverged:  # a diverged trial is just a bad point
             model = None
         score = evaluate(model, val, 1)[1] if model is not None else float("nan")
         trials.append({**options, "val_p@1": score})
@@ -71,7 +69,5 @@ def autotune(cfg: SupervisedConfig) -> tuple[FastTextModel, list[dict[str, Any]]
             break
         options = sample_options(rng)
     if best is None:
-        from danlu.errors import UsageError
-
         raise UsageError("autotune: every trial diverged; lower -lr or give more time")
     return best[1], trials

@@ -1,6 +1,8 @@
-"""fastText-compatible CLI commands (handlers import torch only when they run).
+"""fastText-compatible CLI commands: parse (the configs), call, print.
 
 ``danlu supervised``, ``test``, ``test-label``, ``predict``, ``predict-prob``, ``quantize``.
+Handlers import their modules when they run, so ``danlu --help`` stays fast; only a
+network (``-model textcnn`` ...) imports torch.
 """
 
 from __future__ import annotations
@@ -20,33 +22,25 @@ __all__ = ["COMMANDS"]
 
 
 def _supervised(cfg: SupervisedConfig) -> int:
-    if cfg.model != "fasttext":
-        from danlu.tasks.text_classification.neural import train_neural
+    from danlu.tasks.text_classification.supervised import train_classifier
 
-        model, metrics = train_neural(cfg)
-        path = model.save(cfg.output + ".safetensors")
-        shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
-        print(f"wrote {path} (run files: {cfg.output}.run/): {shown}", file=sys.stderr)
-        return 0
     t0 = time.perf_counter()
-    if cfg.autotune_validation:
-        from danlu.tasks.text_classification.autotune import autotune
-
-        model, trials = autotune(cfg)
-        best = max(trials, key=lambda t: t["val_p@1"] if t["val_p@1"] == t["val_p@1"] else -1)
-        print(f"autotune: {len(trials)} trials; best {best}", file=sys.stderr)
-    else:
-        from danlu.tasks.text_classification.train import train_fasttext
-
-        model = train_fasttext(cfg)
-    path = model.save(cfg.output + ".safetensors")
-    if cfg.verbose > 0:
+    trained = train_classifier(cfg)
+    if trained.trials is not None:
+        best = max(trained.trials,
+                   key=lambda t: t["val_p@1"] if t["val_p@1"] == t["val_p@1"] else -1)  # fmt: skip
+        print(f"autotune: {len(trained.trials)} trials; best {best}", file=sys.stderr)
+    path = trained.model.save(cfg.output + ".safetensors")
+    if trained.metrics is not None:  # a network
+        shown = {k: v for k, v in trained.metrics.items() if isinstance(v, float)}
+        print(f"wrote {path} (run files: {cfg.output}.run/): {shown}", file=sys.stderr)
+    elif cfg.verbose > 0:
         print(f"wrote {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 
 
 def _test(cfg: TestConfig) -> int:
-    from danlu.tasks.text_classification.model import load_model
+    from danlu.tasks.text_classification.load import load_model
     from danlu.tasks.text_classification.predict import format_test, test_file
 
     model = load_model(cfg.model)
@@ -55,7 +49,7 @@ def _test(cfg: TestConfig) -> int:
 
 
 def _test_label(cfg: TestConfig) -> int:
-    from danlu.tasks.text_classification.model import load_model
+    from danlu.tasks.text_classification.load import load_model
     from danlu.tasks.text_classification.predict import (
         format_test,
         format_test_label,
@@ -72,7 +66,7 @@ def _test_label(cfg: TestConfig) -> int:
 def _predict_with(with_prob: bool):
     def run(cfg: PredictConfig) -> int:
         from danlu.tasks.text_classification.data import read_text
-        from danlu.tasks.text_classification.model import load_model
+        from danlu.tasks.text_classification.load import load_model
         from danlu.tasks.text_classification.predict import predict_stream
 
         model = load_model(cfg.model)
@@ -89,11 +83,7 @@ def _predict_with(with_prob: bool):
 def _quantize(cfg: QuantizeConfig) -> int:
     from danlu.tasks.text_classification.quantize import quantize_file
 
-    retrain_on = cfg.train if cfg.retrain else None
-    _, dst, before, after = quantize_file(
-        cfg.input, cfg.output, cfg.cutoff, retrain_on, cfg.epoch, cfg.lr, cfg.thread,
-        cfg.qtype, cfg.dsub, cfg.qnorm, cfg.qout,
-    )  # fmt: skip
+    _, dst, before, after = quantize_file(cfg)
     print(f"wrote {dst}: {after / 1e6:.2f} MB (from {before / 1e6:.2f} MB, "
           f"{before / max(after, 1):.1f}x smaller)", file=sys.stderr)  # fmt: skip
     return 0

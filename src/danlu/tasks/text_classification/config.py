@@ -1,7 +1,18 @@
-"""Options of ``danlu supervised|test|test-label|predict|predict-prob|quantize`` (no torch).
+"""Names and options of ``danlu supervised|test|test-label|predict|predict-prob|quantize``.
+
+The name tables below are the one list of each kind of name in the task (torch-free):
+the config ``Literal`` choices, the help text, the compiled step's loss codes
+(``sgd_kernel.LOSS_CODES``) and the error messages derive from them. The neural model
+names come from :data:`danlu.names.TEXT_CLASSIFIERS`.
 
 Flags follow fastText: ``-minCount 2`` and ``--minCount 2`` both work, as does danlu's
-``--min-count 2``; defaults are fastText's supervised defaults.
+``--min-count 2``; defaults are fastText's supervised defaults. Defaults live only here.
+
+Example:
+    >>> SupervisedConfig(input="train.txt", output="m").lr  # the linear model's default
+    0.1
+    >>> SupervisedConfig(input="train.txt", output="m", model="textcnn").lr  # AdamW's
+    0.001
 """
 
 from __future__ import annotations
@@ -12,18 +23,41 @@ from typing import Literal
 
 from danlu.config import option
 from danlu.errors import UsageError
+from danlu.names import DEVICES, TEXT_CLASSIFIERS
 
 __all__ = [
+    "FASTTEXT_FORMAT",
     "LOSSES",
     "MODELS",
+    "NEURAL_FORMAT",
+    "NEURAL_LOSSES",
+    "QTYPES",
+    "TOKENIZERS",
     "PredictConfig",
     "QuantizeConfig",
+    "QuantizeOptions",
     "SupervisedConfig",
     "TestConfig",
+    "resolve_qtype",
 ]
 
+# ------------------------------------------------------------------------ name tables
+# output losses of the fastText model, in the order of the compiled step's codes
 LOSSES = ("softmax", "hs", "ns", "ova", "zlpr")
-MODELS = ("fasttext", "textcnn", "textrnn", "textrnn_att", "textrcnn", "transformer")
+# the losses a network (-model textcnn ...) trains with
+NEURAL_LOSSES = ("softmax", "ova", "zlpr")
+# -model: the linear model, then the networks of danlu.nn.text_classifiers
+MODELS = ("fasttext", *TEXT_CLASSIFIERS)
+TOKENIZERS = ("whitespace", "char", "jieba")
+# -qtype of danlu quantize
+QTYPES = ("auto", "int8", "pq")
+# the "format" metadata of the two model files
+FASTTEXT_FORMAT = "danlu-fasttext-1"
+NEURAL_FORMAT = "danlu-textclf-1"
+
+FASTTEXT_LR = 0.1  # fastText's default -lr
+NEURAL_LR = 1e-3  # AdamW's usual learning rate for the networks
+THREADS = min(12, os.cpu_count() or 1)
 
 
 def _ft(name: str) -> tuple[str, ...]:
@@ -38,7 +72,10 @@ class SupervisedConfig:
         help="training file, one example a line: __label__X text", aliases=_ft("input")
     )
     output: str = option(help="model prefix: writes PREFIX.safetensors", aliases=_ft("output"))
-    lr: float = option(0.1, help="learning rate (decays linearly to 0)", aliases=_ft("lr"))
+    lr: float | None = option(
+        None, help=f"learning rate; none: {FASTTEXT_LR} with -model fasttext (decaying linearly "
+        f"to 0), {NEURAL_LR:g} with a network (AdamW)", aliases=_ft("lr"),
+    )  # fmt: skip
     dim: int = option(100, help="size of word vectors", aliases=_ft("dim"))
     ws: int = option(
         5, help="context window (unused in supervised mode; fastText compat)", aliases=_ft("ws")
@@ -52,12 +89,13 @@ class SupervisedConfig:
     maxn: int = option(0, help="max length of char n-gram (0: none)", aliases=_ft("maxn"))
     neg: int = option(5, help="number of negatives sampled (-loss ns)", aliases=_ft("neg"))
     word_ngrams: int = option(1, help="max length of word n-gram", aliases=_ft("wordNgrams"))
-    loss: Literal["softmax", "hs", "ns", "ova", "zlpr"] = option(
-        "softmax", help="loss function", aliases=_ft("loss")
-    )
+    loss: Literal[LOSSES] = option(  # type: ignore[valid-type]
+        "softmax", help=f"loss function (a network: {', '.join(NEURAL_LOSSES)})",
+        aliases=_ft("loss"),
+    )  # fmt: skip
     bucket: int = option(2_000_000, help="number of hash buckets", aliases=_ft("bucket"))
     thread: int = option(
-        min(12, os.cpu_count() or 1),
+        THREADS,
         help="threads: Hogwild workers of the fastText model (threads with -engine c, "
         "processes with numpy), torch threads of neural models",
         aliases=_ft("thread"),
@@ -75,15 +113,16 @@ class SupervisedConfig:
     pretrained_vectors: str = option(
         "", help=".vec file of word vectors to start from", aliases=_ft("pretrainedVectors")
     )
-    tokenizer: Literal["whitespace", "char", "jieba"] = option(
+    tokenizer: Literal[TOKENIZERS] = option(  # type: ignore[valid-type]
         "whitespace",
         help="whitespace (fastText), char, or jieba for raw Chinese",
         aliases=_ft("tokenizer"),
     )
-    model: Literal["fasttext", "textcnn", "textrnn", "textrnn_att", "textrcnn", "transformer"] = (
-        option("fasttext", help="classifier", aliases=_ft("model"))
-    )
-    device: Literal["auto", "cpu", "cuda"] = option(
+    model: Literal[MODELS] = option(  # type: ignore[valid-type]
+        "fasttext", help=f"classifier: fasttext (linear, numpy) or a network: "
+        f"{', '.join(TEXT_CLASSIFIERS)}", aliases=_ft("model"),
+    )  # fmt: skip
+    device: Literal[DEVICES] = option(  # type: ignore[valid-type]
         "auto", help="where neural models train (the linear model runs on the CPU)",
         aliases=_ft("device"),
     )  # fmt: skip
@@ -126,6 +165,8 @@ class SupervisedConfig:
     )
 
     def __post_init__(self) -> None:
+        if self.lr is None:  # resolved once here: what config and model args save
+            object.__setattr__(self, "lr", FASTTEXT_LR if self.model == "fasttext" else NEURAL_LR)
         positive = {"-dim": self.dim, "-epoch": self.epoch, "-bucket": self.bucket,
                     "-thread": self.thread, "-wordNgrams": self.word_ngrams,
                     "-lrUpdateRate": self.lr_update_rate}  # fmt: skip
@@ -144,6 +185,12 @@ class SupervisedConfig:
             raise UsageError(f"-adversarial must be >= 0 (0: off), got {self.adversarial}")
         if self.batch_size < 0:
             raise UsageError(f"-batch must be >= 0, got {self.batch_size}")
+        if self.patience < 0:
+            raise UsageError(f"-patience must be >= 0 (0: never stop early), got {self.patience}")
+        if self.model != "fasttext" and self.loss not in NEURAL_LOSSES:
+            raise UsageError(f"-model {self.model} trains with -loss "
+                             f"{', '.join(NEURAL_LOSSES[:-1])} or {NEURAL_LOSSES[-1]}, "
+                             f"not {self.loss}")  # fmt: skip
         if self.engine == "c" and self.batch_size > 1:
             raise UsageError(f"-engine c takes one example per step (fastText's); got -batch "
                              f"{self.batch_size}: use -batch 0 or -engine numpy")  # fmt: skip
@@ -162,21 +209,36 @@ class TestConfig:
 
 
 @dataclass(frozen=True)
-class PredictConfig:
-    """``danlu predict MODEL FILE|- [k] [threshold]``: top-k labels of each line."""
+class PredictConfig(TestConfig):
+    """``danlu predict MODEL FILE|- [k] [threshold]``: top-k labels of each line (the
+    arguments of ``test``, on unlabeled text)."""
 
-    model: str = option(help="PREFIX.safetensors written by danlu supervised", positional=True)
     file: str = option(help="text file, or - to read standard input line by line", positional=True)
     k: int = option(1, help="labels per line (-1: all above threshold)", positional=True)
-    threshold: float = option(0.0, help="minimal probability", positional=True)
+
+
+def resolve_qtype(qtype: str, dsub: int = 0, qnorm: bool = False, qout: bool = False) -> str:
+    """``auto`` -> ``pq`` if a product-quantization option is set, else ``int8``.
+
+    Example:
+        >>> resolve_qtype("auto", qnorm=True)
+        'pq'
+    """
+    if qtype not in QTYPES:
+        raise UsageError(f"-qtype must be one of {', '.join(QTYPES)}, got {qtype!r}")
+    if qtype == "auto":
+        return "pq" if (dsub or qnorm or qout) else "int8"
+    if qtype == "int8" and (dsub or qnorm or qout):
+        raise UsageError("-dsub, -qnorm and -qout are options of product quantization: "
+                         "use -qtype pq (or auto), or drop them for int8")  # fmt: skip
+    return qtype
 
 
 @dataclass(frozen=True)
-class QuantizeConfig:
-    """``danlu quantize``: prune rows by norm, store them as int8 or product-quantized."""
+class QuantizeOptions:
+    """How ``danlu quantize`` (and ``FastText.quantize``) shrinks a model: the pruning,
+    ``-retrain`` and how the kept rows are stored (see ``quantize.py``)."""
 
-    input: str = option(help="PREFIX.safetensors to shrink", aliases=_ft("input"))
-    output: str = option(help="output prefix: writes PREFIX.q.safetensors", aliases=_ft("output"))
     cutoff: int = option(
         0, help="keep this many input rows (largest norms; 0: automatic)", aliases=_ft("cutoff")
     )
@@ -189,12 +251,10 @@ class QuantizeConfig:
         aliases=_ft("train"),
     )  # fmt: skip
     epoch: int = option(1, help="epochs of -retrain", aliases=_ft("epoch"))
-    lr: float = option(0.1, help="learning rate of -retrain (decays linearly to 0)",
+    lr: float = option(FASTTEXT_LR, help="learning rate of -retrain (decays linearly to 0)",
                        aliases=_ft("lr"))  # fmt: skip
-    thread: int = option(
-        min(12, os.cpu_count() or 1), help="Hogwild workers of -retrain", aliases=_ft("thread")
-    )
-    qtype: Literal["auto", "int8", "pq"] = option(
+    thread: int = option(THREADS, help="Hogwild workers of -retrain", aliases=_ft("thread"))
+    qtype: Literal[QTYPES] = option(  # type: ignore[valid-type]
         "auto", help="int8 (d+4 bytes a row) or pq (product quantization, ceil(d/dsub) bytes); "
         "auto: pq when -dsub, -qnorm or -qout is given, else int8", aliases=_ft("qtype"),
     )  # fmt: skip
@@ -207,14 +267,22 @@ class QuantizeConfig:
     )
 
     def __post_init__(self) -> None:
-        from danlu.tasks.text_classification.quantize import resolve_qtype
-
         resolve_qtype(self.qtype, self.dsub, self.qnorm, self.qout)
         if self.dsub < 0:
             raise UsageError(f"-dsub must be >= 1 (or 0: 2), got {self.dsub}")
         if self.cutoff < 0:
             raise UsageError(f"-cutoff must be >= 0, got {self.cutoff}")
-        if self.epoch < 1 or self.thread < 1:
-            raise UsageError("-epoch and -thread must be >= 1")
+        for flag, value in {"-epoch": self.epoch, "-thread": self.thread}.items():
+            if value < 1:
+                raise UsageError(f"{flag} must be >= 1, got {value}")
         if not self.lr > 0:
             raise UsageError(f"-lr must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    """``danlu quantize``: prune rows by norm, store them as int8 or product-quantized."""
+
+    input: str = option(help="PREFIX.safetensors to shrink", aliases=_ft("input"))
+    output: str = option(help="output prefix: writes PREFIX.q.safetensors", aliases=_ft("output"))
+    options: QuantizeOptions = option(default_factory=QuantizeOptions, embed=True)

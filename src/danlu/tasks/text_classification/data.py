@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from danlu.errors import DataError, UsageError
+from danlu.tasks.text_classification.config import TOKENIZERS
 
 __all__ = [
-    "TOKENIZERS",
     "LabeledCorpus",
     "ascii_spaces",
     "get_tokenizer",
@@ -46,7 +46,6 @@ __all__ = [
 
 _FASTTEXT_SPACE = re.compile(r"[ \t\v\f\r\0]+")
 _NON_ASCII_SPACE = re.compile(r"[^\S \t\v\f\r\n]")  # Unicode spaces str.split() would cut at
-TOKENIZERS = ("whitespace", "char", "jieba")
 
 
 def whitespace_tokens(text: str) -> list[str]:
@@ -71,7 +70,7 @@ def _jieba_tokens(text: str) -> list[str]:
 
 
 def get_tokenizer(name: str) -> Callable[[str], list[str]]:
-    """The tokenizer called ``name`` (one of :data:`TOKENIZERS`)."""
+    """The tokenizer called ``name`` (one of :data:`config.TOKENIZERS`)."""
     if name == "whitespace":
         return whitespace_tokens
     if name == "char":

@@ -28,9 +28,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["LOSSES", "OutputLoss", "log1pexp", "sigmoid", "zlpr_grad"]
+from danlu.tasks.text_classification.config import LOSSES
+from danlu.tasks.text_classification.huffman import HuffmanTree
 
-LOSSES = ("softmax", "hs", "ns", "ova", "zlpr")
+__all__ = ["OutputLoss", "log1pexp", "sigmoid", "zlpr_grad"]
 
 
 def log1pexp(x: np.ndarray) -> np.ndarray:
@@ -61,7 +62,7 @@ def zlpr_grad(s: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 class OutputLoss:
-    """One of :data:`LOSSES` over ``len(label_counts)`` labels.
+    """One of :data:`config.LOSSES` over ``len(label_counts)`` labels.
 
     Args:
         name: the loss.
@@ -82,8 +83,6 @@ class OutputLoss:
             root = np.sqrt(counts)
             self.neg_cdf = np.cumsum(root / root.sum())
         if name == "hs":
-            from danlu.tasks.text_classification.huffman import HuffmanTree
-
             self.paths, self.codes, self.mask = HuffmanTree.build(list(label_counts)).padded()
 
     def draw_negatives(self, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -14,9 +14,16 @@ disk while computing the same function on the training data.
 The model is numpy arrays: training, prediction and the model file need no torch import
 (the import alone costs about as much as training on 45,000 lines).
 
+The file (:meth:`FastTextModel.save`, :func:`read_fasttext`) is one safetensors file:
+``input``, ``output`` and ``ngram_buckets``, or the packed arrays of a quantized model
+(:mod:`packing`) in place of ``input`` / ``output``; the dictionary and the training
+options (``args``) are JSON in its metadata. :func:`load.load_model` reads either kind
+of model file.
+
 Example:
-    >>> model = load_model("model.safetensors")  # doctest: +SKIP
-    >>> model.predict(["体育 新闻"], k=2)  # doctest: +SKIP
+    >>> meta = read_safetensors_metadata("m.safetensors")  # doctest: +SKIP
+    >>> model = read_fasttext("m.safetensors", meta)  # doctest: +SKIP
+    >>> model.predict_tokens([["体育", "新闻"]], k=2)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -29,19 +36,21 @@ from typing import Any
 
 import numpy as np
 
-from danlu.errors import UsageError
+from danlu.io import load_arrays, save_arrays
+from danlu.tasks.text_classification.classifier import Classifier
+from danlu.tasks.text_classification.config import FASTTEXT_FORMAT
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.huffman import HuffmanTree
 from danlu.tasks.text_classification.losses import log1pexp, sigmoid
+from danlu.tasks.text_classification.packing import unpack
 
-__all__ = ["FORMAT", "FastTextModel", "load_model"]
-
-FORMAT = "danlu-fasttext-1"
+__all__ = ["FastTextModel", "read_fasttext"]
 
 
 @dataclass
-class FastTextModel:
-    """Weights plus dictionary of a trained fastText-style classifier."""
+class FastTextModel(Classifier):
+    """Weights plus dictionary of a trained fastText-style classifier (its top-k
+    prediction: :class:`classifier.Classifier`)."""
 
     dictionary: Dictionary
     input: np.ndarray  # (nwords + K, d) float32
@@ -55,7 +64,7 @@ class FastTextModel:
     _bucket_rows: np.ndarray | None = field(default=None, repr=False)
     _projected: np.ndarray | None = field(default=None, repr=False)
     # what stands for input (and output) in the file of a quantized model: int8 rows and
-    # scales, or product-quantizer codes and codebooks (see quantize.py); input and output
+    # scales, or product-quantizer codes and codebooks (see packing.py); input and output
     # above hold their decoded values
     packed: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -157,62 +166,15 @@ class FastTextModel:
             self._padded = self.tree.padded()
         return self._padded
 
-    def predict_topk(
-        self, lines: Sequence[Sequence[str]], k: int = 1, threshold: float = 0.0
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` label indices and probabilities of each line, best first.
-
-        ``k = -1`` gives every label above ``threshold``. For ``zlpr`` a label is
-        predicted only when its score is positive (probability above 0.5).
-
-        Returns:
-            (indices int64 (L, k'), probabilities float32 (L, k')), ``k' = min(k, C)``;
-            entries below the threshold have index -1.
-        """
-        n_labels = len(self.labels)
-        kk = n_labels if k < 0 else min(k, n_labels)
-        if self.loss == "zlpr":
-            threshold = max(threshold, 0.5)
-        idx_parts, p_parts = [], []
-        for start in range(0, len(lines), 8192):
-            probs = self.probabilities(self.logits(lines[start : start + 8192]))
-            probs = probs.astype(np.float32, copy=False)
-            # best first; ties keep the lower label index first (argmax, stable sort)
-            if kk == 1:
-                top_i = probs.argmax(axis=1)[:, None]
-            else:
-                top_i = np.argsort(-probs, axis=1, kind="stable")[:, :kk]
-            top_p = np.take_along_axis(probs, top_i, axis=1)
-            top_i[(top_p < threshold) | (top_p <= 0.0)] = -1
-            idx_parts.append(top_i)
-            p_parts.append(top_p)
-        if not idx_parts:
-            return np.zeros((0, kk), np.int64), np.zeros((0, kk), np.float32)
-        return np.concatenate(idx_parts), np.concatenate(p_parts)
-
-    def predict_tokens(
-        self, lines: Sequence[Sequence[str]], k: int = 1, threshold: float = 0.0
-    ) -> list[list[tuple[str, float]]]:
-        """Top-``k`` (label, probability) pairs of each line, best first (see
-        :meth:`predict_topk`)."""
-        idx, probs = self.predict_topk(lines, k, threshold)
-        labels = self.labels
-        if (idx >= 0).all():
-            names = np.asarray(labels, dtype=object)[idx].tolist()
-            return [list(zip(n, p, strict=True)) for n, p in zip(names, probs.tolist(),
-                                                                   strict=True)]  # fmt: skip
-        return [
-            [(labels[i], p) for i, p in zip(i_row, p_row, strict=True) if i >= 0]
-            for i_row, p_row in zip(idx.tolist(), probs.tolist(), strict=True)
-        ]
+    def line_probabilities(self, lines: Sequence[Sequence[str]]) -> np.ndarray:
+        """Label probabilities (L, C) of tokenized lines."""
+        return self.probabilities(self.logits(lines))
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
         """Write one safetensors file: weights, with dictionary and args in its metadata."""
-        from danlu.io import save_arrays
-
         meta = {
-            "format": FORMAT, "loss": self.loss, "tokenizer": self.tokenizer,
+            "format": FASTTEXT_FORMAT, "loss": self.loss, "tokenizer": self.tokenizer,
             "dictionary": json.dumps(self.dictionary.to_metadata(), ensure_ascii=False),
             "args": json.dumps(self.args, ensure_ascii=False),
         }  # fmt: skip
@@ -223,32 +185,13 @@ class FastTextModel:
         return save_arrays(path, arrays, meta)
 
 
-def load_model(path: str | Path) -> FastTextModel:
-    """Load a model written by :meth:`FastTextModel.save` (reads tensors, executes nothing)."""
-    from danlu.io import load_arrays, read_safetensors_metadata
-
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"model file {str(path)!r} does not exist")
-    try:
-        meta = read_safetensors_metadata(p)
-    except ValueError:
-        raise UsageError(f"{path} is not a danlu model file (not safetensors)") from None
-    if meta.get("format") == "danlu-textclf-1":  # a -model textcnn/... network
-        from danlu.tasks.text_classification.neural import load_neural
-
-        return load_neural(p, meta)  # type: ignore[return-value]
-    if meta.get("format") != FORMAT:
-        raise UsageError(
-            f"{path} is not a danlu fastText model (format {meta.get('format')!r}, "
-            f"expected {FORMAT!r}); train one with danlu supervised"
-        )
-    tensors = load_arrays(p)
+def read_fasttext(path: str | Path, meta: dict[str, str]) -> FastTextModel:
+    """The model in a file written by :meth:`FastTextModel.save` (``meta``: its metadata,
+    format :data:`config.FASTTEXT_FORMAT`); reads arrays and JSON, executes nothing."""
+    tensors = load_arrays(path)
     args = json.loads(meta["args"])
     packed: dict[str, np.ndarray] = {}
     if "input" not in tensors or "output" not in tensors:  # written by danlu quantize
-        from danlu.tasks.text_classification.quantize import unpack
-
         packed = {k: v for k, v in tensors.items() if k.startswith(("input_", "output_"))}
         tensors.update(unpack(packed, args))
     return FastTextModel(

@@ -1,16 +1,18 @@
 /* fastText's per-example SGD over one worker's share of an epoch, in C.
  *
- * The numpy trainer (train.py, _EpochRunner) is the readable reference; this file does
+ * The numpy engine (numpy_engine.py, NumpyEngine) is the readable reference; this file does
  * the same step for one example at a time, as fastText does, without Python overhead:
  *
  *     h = mean(W[rows]);  G = -lr * dloss/ds (s = O h);  dh = O^T G  (O before it moves)
  *     O[c] += G_c h;      W[r] += dh / |rows|  for every occurrence r of the line's rows
  *
- * with lr = lr0 * max(0, 1 - (seen - seen % rate) / total) and ``seen`` the tokens all
- * workers have processed (a shared counter, updated atomically: Hogwild threads). The
- * losses (codes as in losses.py): 0 softmax, 1 hs (the Huffman path of the target),
- * 2 ns (the target, then the drawn negatives that differ from it, each scored after the
- * previous one moved O, as fastText does), 3 ova and 4 zlpr (every label of the line).
+ * with lr = decayed_lr(lr0, seen, rate, total) = lr0 * max(0, 1 - (seen - seen % rate) / total)
+ * (numpy_engine.decayed_lr, tested equal) and ``seen`` the tokens all workers have processed
+ * (a shared counter, updated atomically: Hogwild threads). The losses (enum Loss: the
+ * positions in config.LOSSES, tested equal to sgd_kernel.LOSS_CODES): softmax, hs (the
+ * Huffman path of the target), ns (the target, then the drawn negatives that differ from
+ * it, each scored after the previous one moved O, as fastText does), ova and zlpr (every
+ * label of the line).
  *
  * The file is compiled twice by including itself: REAL float (suffix _f32) and double
  * (_f64, for the float64 tests). Built and loaded at run time by sgd_kernel.py.
@@ -19,6 +21,14 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+enum Loss { LOSS_SOFTMAX = 0, LOSS_HS = 1, LOSS_NS = 2, LOSS_OVA = 3, LOSS_ZLPR = 4 };
+
+/* fastText's learning rate after ``seen`` tokens: a linear decay to 0, updated every
+ * ``rate`` tokens */
+double decayed_lr(double lr0, int64_t seen, int64_t rate, double total) {
+    return lr0 * fmax(0.0, 1.0 - (double)(seen - seen % rate) / total);
+}
 
 typedef struct {
     void *input;                       /* (n_rows, dim) REAL: W */
@@ -40,7 +50,7 @@ typedef struct {
     double lr, total_tokens;
     int64_t rate;
     int64_t void_row;                  /* a row kept at zero, or -1 */
-    int64_t loss;
+    int64_t loss;                      /* enum Loss */
     void *scratch;                     /* REAL: 2 * dim + 3 * n_out */
     double loss_sum;                   /* out: summed loss of this call */
     double last_lr;                    /* out: learning rate of the last example */
@@ -111,7 +121,7 @@ int64_t SUFFIX(train_share)(Job *job) {
     for (int64_t k = 0; k < job->n; k++) {
         const int64_t line = job->order[k];
         int64_t seen = __atomic_load_n(job->seen, __ATOMIC_RELAXED);
-        lr = job->lr * fmax(0.0, 1.0 - (double)(seen - seen % job->rate) / job->total_tokens);
+        lr = decayed_lr(job->lr, seen, job->rate, job->total_tokens);
         const int64_t *rows = job->rows + job->offsets[line];
         const int64_t len = job->offsets[line + 1] - job->offsets[line];
         memset(h, 0, sizeof(REAL) * dim);
@@ -120,7 +130,7 @@ int64_t SUFFIX(train_share)(Job *job) {
         const REAL inv = (REAL)1 / (REAL)len;
         for (int64_t i = 0; i < dim; i++) h[i] *= inv;
         const int64_t y = job->target ? job->target[k] : -1;
-        if (job->loss == 0) { /* softmax */
+        if (job->loss == LOSS_SOFTMAX) {
             REAL mx = -INFINITY;
             for (int64_t c = 0; c < C; c++) {
                 s[c] = SUFFIX(dot)(O + c * dim, h, dim);
@@ -135,11 +145,11 @@ int64_t SUFFIX(train_share)(Job *job) {
                 SUFFIX(axpy)(O + c * dim, alpha, h, dim);
             }
             loss_sum -= log((double)s[y] + 1e-5);
-        } else if (job->loss == 1) { /* hs */
+        } else if (job->loss == LOSS_HS) {
             for (int64_t j = 0; j < job->path_len[y]; j++)
                 loss_sum += SUFFIX(binary)(O, dim, job->paths[y * job->depth + j],
                                            codes[y * job->depth + j], h, grad, lr);
-        } else if (job->loss == 2) { /* ns */
+        } else if (job->loss == LOSS_NS) {
             loss_sum += SUFFIX(binary)(O, dim, y, (REAL)1, h, grad, lr);
             for (int64_t j = 0; j < job->neg; j++) {
                 int64_t c = job->negatives[k * job->neg + j];
@@ -149,7 +159,7 @@ int64_t SUFFIX(train_share)(Job *job) {
             memset(t, 0, sizeof(REAL) * C);
             for (int64_t j = job->label_off[line]; j < job->label_off[line + 1]; j++)
                 t[job->label_flat[j]] = 1;
-            if (job->loss == 3) {
+            if (job->loss == LOSS_OVA) {
                 for (int64_t c = 0; c < C; c++)
                     loss_sum += SUFFIX(binary)(O, dim, c, t[c], h, grad, lr);
             } else { /* zlpr: G = -lr * dloss/ds from all scores, then the updates */

@@ -10,7 +10,10 @@ loads the cached library (about a millisecond). Without a compiler, :func:`load`
 returns None and training uses numpy; ``-engine numpy`` asks for that explicitly.
 
 ctypes releases the GIL during the call, so ``-thread N`` runs N Python threads on the
-same arrays without locks: fastText's Hogwild.
+same arrays without locks: fastText's Hogwild (``c_engine`` fills the :class:`Job`).
+
+The loss codes of the C file (``enum Loss``) are :data:`LOSS_CODES`, the positions of the
+losses in :data:`config.LOSSES` (a test parses the C enum and compares).
 
 Example:
     >>> lib = load()  # doctest: +SKIP
@@ -28,10 +31,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LOSS_CODES", "Job", "Kernel", "load", "unavailable_reason"]
+from danlu.tasks.text_classification.config import LOSSES
+
+__all__ = ["LOSS_CODES", "Job", "Kernel", "load", "pointer", "unavailable_reason"]
 
 SOURCE = Path(__file__).with_name("sgd_kernel.c")
-LOSS_CODES = {"softmax": 0, "hs": 1, "ns": 2, "ova": 3, "zlpr": 4}
+LOSS_CODES = {name: i for i, name in enumerate(LOSSES)}  # enum Loss in sgd_kernel.c
 # -fopenmp-simd: the `omp simd` reductions vectorize without -ffast-math elsewhere
 FLAG_SETS = (
     ["-O3", "-march=native", "-fopenmp-simd", "-fPIC", "-shared"],
@@ -88,9 +93,14 @@ def pointer(array: np.ndarray | None, dtype: Any) -> Any:
 
 
 class Kernel:
-    """The loaded library: ``train_share(job, dtype)`` runs one worker's share."""
+    """The loaded library: ``train_share(job, dtype)`` runs one worker's share;
+    ``decayed_lr`` is the C copy of :func:`numpy_engine.decayed_lr` (for the tests)."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
+        self.decayed_lr = lib.decayed_lr
+        self.decayed_lr.argtypes = [ctypes.c_double, ctypes.c_int64, ctypes.c_int64,
+                                    ctypes.c_double]  # fmt: skip
+        self.decayed_lr.restype = ctypes.c_double
         self._fns = {}
         for suffix, dtype in (("f32", np.float32), ("f64", np.float64)):
             fn = getattr(lib, f"train_share_{suffix}")
