@@ -24,7 +24,7 @@ Example:
     ... class Cfg:
     ...     lr: float = option(0.1, help="learning rate")
     >>> parser = argparse.ArgumentParser()
-    >>> add_arguments(parser, Cfg)
+    >>> _ = add_arguments(parser, Cfg)
     >>> build_config(Cfg, parser.parse_args(["--lr", "0.5"]))
     Cfg(lr=0.5)
 """
@@ -51,6 +51,7 @@ __all__ = [
     "field_specs",
     "load_config_file",
     "option",
+    "require_at_least",
 ]
 
 C = TypeVar("C")
@@ -84,6 +85,20 @@ def option(
     if default_factory is not _MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
+
+
+def require_at_least(minimum: float, values: Mapping[str, float]) -> None:
+    """Check ``{flag: value}`` pairs of a config against a lower bound, in order.
+
+    Raises:
+        UsageError: for the first value below ``minimum``: ``--epochs must be >= 1, got 0``.
+
+    Example:
+        >>> require_at_least(1, {"--epochs": 3, "--batch-size": 32})
+    """
+    for flag, value in values.items():
+        if value < minimum:
+            raise UsageError(f"{flag} must be >= {minimum}, got {value}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -233,3 +233,29 @@ def test_ema_with_early_stopping_keeps_the_best_average(tmp_path) -> None:
     assert metrics["val_loss"] == pytest.approx(best)
     with pytest.raises(UsageError, match="--ema must be in"):
         TrainConfig(ema=1.0)
+
+
+def test_resumable_names_the_newest_checkpoint(tmp_path) -> None:
+    assert Trainer.resumable(tmp_path) is None
+    fit(tmp_path, checkpoint_every=3)
+    found = Trainer.resumable(tmp_path)
+    assert found is not None and found.parent == tmp_path / "checkpoints"
+    assert found == max((tmp_path / "checkpoints").glob("step-*.pt"))
+
+
+def test_no_evaluate_means_no_early_stopping_and_patience_is_refused(tmp_path) -> None:
+    cfg = TrainConfig(epochs=1, quiet=True, device="cpu", early_stop_metric="val_loss")
+    trainer = Trainer(make_model(), mse_loss, make_data(), cfg, tmp_path)
+    assert trainer.early is None and trainer.config.early_stop_metric == ""
+    cfg = TrainConfig(device="cpu", early_stop_metric="val_loss", patience=2)
+    with pytest.raises(UsageError, match="--patience needs validation data: pass --dev FILE"):
+        Trainer(
+            make_model(), mse_loss, make_data(), cfg, tmp_path, validation_hint="pass --dev FILE"
+        )
+
+
+def test_optimizer_and_schedule_names_are_checked_before_any_data(tmp_path) -> None:
+    with pytest.raises(UsageError, match="unknown schedule 'cosin'; valid: constant, step"):
+        TrainConfig(schedule="cosin")
+    with pytest.raises(UsageError, match="unknown optimizer 'lookahead_adamx'; valid: sgd"):
+        TrainConfig(optimizer="lookahead_adamx")

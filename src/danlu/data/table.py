@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,13 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     lines: list[int]  # 1-based line number of each row in the file
+    # read_csv(defer_errors=True): the first broken line (rows holds the lines before it)
+    error: DataError | None = None
+
+    def check(self) -> None:
+        """Raise the error of the first broken line, if reading stopped at one."""
+        if self.error is not None:
+            raise self.error
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -62,6 +71,8 @@ class Table:
         return positions or [self.index_of(name)]
 
     def column(self, index: int) -> list[str]:
+        """The strings of one column (after :meth:`check`)."""
+        self.check()
         return [row[index] for row in self.rows]
 
     def numeric(self, indices: list[int]) -> np.ndarray:
@@ -69,12 +80,14 @@ class Table:
 
         Raises:
             DataError: naming the line and column of the first value that is empty, not
-                a number, or NaN/inf.
+                a number, or NaN/inf; else the broken line reading stopped at (it comes
+                later in the file), so the first bad line is the one reported.
         """
         out = np.empty((len(self.rows), len(indices)), dtype=np.float64)
         for r, row in enumerate(self.rows):
             for c, j in enumerate(indices):
                 out[r, c] = self._number(row[j], r, j)
+        self.check()
         return out
 
     def _number(self, text: str, r: int, j: int) -> float:
@@ -122,12 +135,33 @@ def first_non_utf8_line(path: str | Path) -> int | None:
     return None
 
 
-def read_csv(path: str | Path, *, delimiter: str = ",") -> Table:
+def _text_lines(fh: Any, path: str, failed: list[DataError]) -> Iterator[str]:
+    """The file's lines decoded as UTF-8 (a leading BOM dropped); stops at the first line
+    that is not UTF-8, with its error in ``failed``."""
+    for number, raw in enumerate(fh, 1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            failed.append(DataError(path, number, f"not UTF-8 text ({exc.reason}); save it "
+                                    "as UTF-8"))  # fmt: skip
+            return
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def read_csv(path: str | Path, *, delimiter: str = ",", defer_errors: bool = False) -> Table:
     """Read a CSV file with a header row; blank lines are skipped.
+
+    Args:
+        defer_errors: instead of raising at a broken line (wrong number of fields, not
+            UTF-8, malformed quoting), keep the rows before it and the error in
+            ``Table.error``; :meth:`Table.numeric` then reports a bad value above it
+            first. Callers that parse numbers pass True, so the first bad line is the one
+            reported.
 
     Raises:
         UsageError: the file is missing or empty.
-        DataError: a row has the wrong number of fields, or the file is not UTF-8.
+        DataError: a row has the wrong number of fields, or the file is not UTF-8
+            (unless ``defer_errors``).
     """
     p = Path(path)
     if not p.is_file():
@@ -135,8 +169,9 @@ def read_csv(path: str | Path, *, delimiter: str = ",") -> Table:
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
-    with open(p, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+    failed: list[DataError] = []
+    with open(p, "rb") as fh:
+        reader = csv.reader(_text_lines(fh, str(p), failed), delimiter=delimiter)
         try:
             for fields in reader:
                 line = reader.line_num
@@ -146,20 +181,20 @@ def read_csv(path: str | Path, *, delimiter: str = ",") -> Table:
                     header = [f.strip() for f in fields]
                     continue
                 if len(fields) != len(header):
-                    raise DataError(
+                    failed.append(DataError(
                         str(p), line,
                         f"expected {len(header)} fields (as in the header), found {len(fields)}",
-                    )  # fmt: skip
+                    ))  # fmt: skip
+                    break
                 rows.append(fields)
                 lines.append(line)
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                str(p), first_non_utf8_line(p), f"not UTF-8 text ({exc.reason}); save it as UTF-8"
-            ) from None
         except csv.Error as exc:
-            raise DataError(str(p), reader.line_num, f"malformed CSV: {exc}") from None
+            failed.append(DataError(str(p), reader.line_num, f"malformed CSV: {exc}"))
+    error = failed[0] if failed else None
+    if error is not None and (not defer_errors or header is None):
+        raise error
     if header is None:
         raise UsageError(f"{p}: the file is empty; expected a header row and data rows")
-    if not rows:
+    if not rows and error is None:
         raise UsageError(f"{p}: the file has a header but no data rows")
-    return Table(str(p), header, _unique(header), rows, lines)
+    return Table(str(p), header, _unique(header), rows, lines, error)

@@ -50,9 +50,7 @@ class SoftmaxHead(nn.Module):
             raise UsageError(f"num_tags must be >= 1, got {num_tags}; count the tag labels")
         self.num_tags = num_tags
 
-    def nll(
-        self, emissions: Tensor, tags: Tensor, mask: Tensor, reduction: str = "mean"
-    ) -> Tensor:
+    def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor, reduction: str = "mean") -> Tensor:
         logp = emissions.log_softmax(-1)  # (B, T, K)
         gold = logp.gather(-1, tags.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
         return reduce_loss(-(gold * mask).sum(1), mask, reduction)  # per sequence (B,)

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from danlu.config import option
+from danlu.train.config import Device
 
 __all__ = ["Demo", "DemoConfig", "sample_path"]
 
@@ -37,6 +38,6 @@ class DemoConfig:
     """``danlu demo``: train every task on the small data shipped inside the package."""
 
     out: str = option("runs/demo", help="report folder: one run folder per demo + summary")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to train")
+    device: Device = option("auto", help="where to train")
     only: tuple[str, ...] = option((), help="run only these demos (names as in the summary)")
     quiet: bool = option(False, help="print only the summary table")

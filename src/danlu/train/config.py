@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-from danlu.config import option
+from danlu.config import option, require_at_least
 from danlu.errors import UsageError
 from danlu.names import DEVICES, OPTIMIZER_WRAPPERS, OPTIMIZERS, optimizer_names, schedule_names
 
@@ -73,34 +73,20 @@ class TrainConfig:
     quiet: bool = option(False, help="no progress bar and no per-epoch lines")
 
     def __post_init__(self) -> None:
-        positive = {
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "log_every": self.log_every,
-        }
-        for name, value in positive.items():
-            if value < 1:
-                raise UsageError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-        non_negative = {
-            "max_steps": self.max_steps,
-            "warmup": self.warmup,
-            "eval_every": self.eval_every,
-            "patience": self.patience,
-            "checkpoint_every": self.checkpoint_every,
-            "grad_clip": self.grad_clip,
-            "inspect": self.inspect,
-            "weight_decay": self.weight_decay,
-            "adversarial": self.adversarial,
-        }
-        for name, value in non_negative.items():
-            if value < 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        require_at_least(1, {"--epochs": self.epochs, "--batch-size": self.batch_size,
+                             "--log-every": self.log_every})  # fmt: skip
+        require_at_least(0, {
+            "--max-steps": self.max_steps, "--warmup": self.warmup,
+            "--eval-every": self.eval_every, "--patience": self.patience,
+            "--checkpoint-every": self.checkpoint_every, "--grad-clip": self.grad_clip,
+            "--inspect": self.inspect, "--weight-decay": self.weight_decay,
+            "--adversarial": self.adversarial,
+        })  # fmt: skip
         if not self.lr > 0:
             raise UsageError(f"--lr must be > 0, got {self.lr}")
         if not 0.0 <= self.ema < 1.0:
             raise UsageError(f"--ema must be in [0, 1) (0: off), got {self.ema}")
-        if self.keep_checkpoints < 1:
-            raise UsageError(f"--keep-checkpoints must be >= 1, got {self.keep_checkpoints}")
+        require_at_least(1, {"--keep-checkpoints": self.keep_checkpoints})
         if self.patience and not self.early_stop_metric:
             raise UsageError("--patience needs --early-stop-metric (e.g. val_loss)")
         if self.optimizer not in optimizer_names():

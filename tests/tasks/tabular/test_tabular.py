@@ -10,11 +10,12 @@ import pytest
 import torch
 from tests.conftest import run_danlu
 
+from danlu.errors import DataError
 from danlu.tasks.demo import sample_path
 from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
 from danlu.tasks.tabular.model import load_model
 from danlu.tasks.tabular.predict import predict_tabular
-from danlu.tasks.tabular.train import train_tabular
+from danlu.tasks.tabular.train import load_tabular, train_tabular
 from danlu.train.config import TrainConfig
 
 WINE = str(sample_path("wine.csv"))
@@ -153,3 +154,17 @@ def test_covid_five_fold_cv_mse_is_below_one(shared_data: Path, tmp_path) -> Non
     result = predict_tabular(TabularPredictConfig(model=str(tmp_path), data=cfg.data,
                                                   out=str(tmp_path / "p.csv")))  # fmt: skip
     assert result["mse"] < 1.0
+
+
+@pytest.mark.parametrize(
+    ("below", "task"),
+    [("7,8\n", "auto"), ("7,8,9,10\n", "regression"), (b"7,\xe9t\xe9,9\n", "auto")],
+)
+def test_the_first_bad_line_is_reported(tmp_path, below, task) -> None:
+    """A bad value on line 3 is reported before a broken line (fields, encoding) below it."""
+    text = "a,b,y\n1,2,3\n4,oops,6\n1,2,3\n"
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode() + (below if isinstance(below, bytes) else below.encode()))
+    cfg = TabularTrainConfig(data=str(path), target="y", task=task, out=str(tmp_path / "run"))
+    with pytest.raises(DataError, match=r"t\.csv:3: column 'b': non-numeric value 'oops'"):
+        load_tabular(cfg)

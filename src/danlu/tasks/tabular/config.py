@@ -7,7 +7,8 @@ from typing import Literal
 
 from danlu.config import option
 from danlu.errors import UsageError
-from danlu.train.config import TrainConfig
+from danlu.names import ACTIVATIONS
+from danlu.train.config import Device, TrainConfig
 
 __all__ = ["TabularPredictConfig", "TabularTrainConfig"]
 
@@ -29,7 +30,7 @@ class TabularTrainConfig:
     hidden: tuple[int, ...] = option(
         (64, 32), help="hidden layer widths, comma separated; '' for a linear/logistic model"
     )
-    activation: str = option("relu", help="relu, sigmoid, tanh, leaky_relu, prelu, rrelu, gelu")
+    activation: str = option("relu", help=f"hidden-layer activation: {', '.join(ACTIVATIONS)}")
     loss: Literal["auto", "mse", "mae", "ce"] = option(
         "auto", help="mse or mae for regression, ce (softmax cross-entropy) for classification"
     )
@@ -46,6 +47,9 @@ class TabularTrainConfig:
     train: TrainConfig = option(default_factory=lambda: _TABULAR_TRAIN, embed=True)
 
     def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise UsageError(f"unknown activation {self.activation!r}; valid: "
+                             f"{', '.join(ACTIVATIONS)}")  # fmt: skip
         if not 0.0 <= self.val_fraction < 1.0:
             raise UsageError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
         if self.folds == 1 or self.folds < 0:
@@ -72,4 +76,4 @@ class TabularPredictConfig:
     data: str = option(help="CSV file with the same feature columns")
     out: str = option("", help="CSV file to write (empty: standard output)")
     batch_size: int = option(1024, help="rows per forward pass")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to run")
+    device: Device = option("auto", help="where to run")

@@ -7,7 +7,6 @@ predictions in the target's own units.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +16,17 @@ import torch
 from torch import nn
 
 from danlu.errors import UsageError
-from danlu.io import read_safetensors_metadata
+from danlu.io import from_metadata, read_safetensors_metadata, to_metadata
 from danlu.nn.mlp import MLP
 from danlu.train.checkpoint import load_safetensors
 
-__all__ = ["ModelSpec", "TabularModel", "load_model"]
+__all__ = ["ModelSpec", "TabularModel", "load_model", "model_metadata"]
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What is needed to rebuild a trained model (stored as safetensors metadata)."""
+    """What is needed to rebuild a trained model, stored in the metadata of
+    ``model.safetensors`` by :func:`danlu.io.to_metadata` (plus ``danlu_task: tabular``)."""
 
     task: str  # "regression" | "classification"
     features: tuple[str, ...]
@@ -36,33 +36,14 @@ class ModelSpec:
     activation: str
     dropout: float
 
-    def to_metadata(self) -> dict[str, str]:
-        return {
-            "danlu_task": "tabular",
-            "task": self.task,
-            "features": json.dumps(list(self.features), ensure_ascii=False),
-            "target": self.target,
-            "classes": json.dumps(list(self.classes), ensure_ascii=False),
-            "hidden": json.dumps(list(self.hidden)),
-            "activation": self.activation,
-            "dropout": str(self.dropout),
-        }
-
-    @classmethod
-    def from_metadata(cls, meta: dict[str, str]) -> ModelSpec:
-        return cls(
-            task=meta["task"],
-            features=tuple(json.loads(meta["features"])),
-            target=meta["target"],
-            classes=tuple(json.loads(meta["classes"])),
-            hidden=tuple(json.loads(meta["hidden"])),
-            activation=meta["activation"],
-            dropout=float(meta["dropout"]),
-        )
-
     @property
     def out_features(self) -> int:
         return len(self.classes) if self.task == "classification" else 1
+
+
+def model_metadata(spec: ModelSpec) -> dict[str, str]:
+    """The string metadata of ``model.safetensors`` that :func:`load_model` rebuilds from."""
+    return {"danlu_task": "tabular", **to_metadata(spec)}
 
 
 class TabularModel(nn.Module):
@@ -116,6 +97,10 @@ def load_model(run_dir: str | Path) -> TabularModel:
         raise UsageError(str(exc)) from None
     if meta.get("danlu_task") != "tabular":
         raise UsageError(f"{path}: not a danlu tabular model (metadata danlu_task missing)")
-    model = TabularModel(ModelSpec.from_metadata(meta))
+    try:
+        spec = from_metadata(ModelSpec, meta, source=str(path))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    model = TabularModel(spec)
     model.load_state_dict(load_safetensors(path))
     return model.eval()

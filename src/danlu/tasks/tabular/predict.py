@@ -31,7 +31,7 @@ def predict_tabular(cfg: TabularPredictConfig) -> dict[str, Any]:
     spec = model.spec
     device = resolve_device(cfg.device)
     model.to(device)
-    table = read_csv(cfg.data)
+    table = read_csv(cfg.data, defer_errors=True)
     missing = [f for f in spec.features if f not in table.columns]
     if missing:
         raise UsageError(

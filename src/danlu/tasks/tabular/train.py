@@ -30,14 +30,17 @@ from danlu.errors import UsageError
 from danlu.io import write_json
 from danlu.metrics import classification_metrics, regression_metrics
 from danlu.tasks.tabular.config import TabularTrainConfig
-from danlu.tasks.tabular.model import ModelSpec, TabularModel
-from danlu.train.checkpoint import latest_checkpoint
+from danlu.tasks.tabular.model import ModelSpec, TabularModel, model_metadata
+from danlu.train.config import TrainConfig
 from danlu.train.distributed import DistInfo, process_group
 from danlu.train.run_log import plot_runs, read_events
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
 
 __all__ = ["TabularData", "load_tabular", "train_tabular"]
+
+# how a user of `danlu tabular train` gives validation data (the Trainer's hint)
+_VALIDATION_HINT = "set --val-fraction or --folds"
 
 
 @dataclass
@@ -69,7 +72,7 @@ def _class_order(values: list[str]) -> list[str]:
 
 def load_tabular(cfg: TabularTrainConfig) -> TabularData:
     """Read ``cfg.data``, pick target and feature columns, parse numbers (line-numbered errors)."""
-    table = read_csv(cfg.data)
+    table = read_csv(cfg.data, defer_errors=True)
     target_idx = table.index_of(cfg.target)
     dropped = {target_idx}
     for name in cfg.drop:
@@ -84,12 +87,15 @@ def load_tabular(cfg: TabularTrainConfig) -> TabularData:
     if not feature_idx:
         raise UsageError(f"{cfg.data}: no feature columns left after --drop and --target")
 
+    # numbers first (the target too when it must be one): the first bad line of the file
+    # is the one reported (Table.numeric), before the target's strings are read
+    must_be_numbers = feature_idx + ([target_idx] if cfg.task == "regression" else [])
+    x = table.numeric(must_be_numbers)[:, : len(feature_idx)]
     raw_target = [v.strip() for v in table.column(target_idx)]
     task = cfg.task
     if task == "auto":
         numeric = all(_is_number(v) for v in raw_target)
         task = "classification" if (cfg.loss == "ce" or not numeric) else "regression"
-    x = table.numeric(feature_idx)
     if task == "classification":
         classes = _class_order(raw_target)
         if len(classes) < 2:
@@ -141,7 +147,7 @@ def _fit_one(
     train_idx: np.ndarray,
     val_idx: np.ndarray | None,
     out: Path,
-    train_cfg: Any,
+    train_cfg: TrainConfig,
 ) -> dict[str, Any]:
     """Train one model on ``train_idx`` (statistics from those rows only) into ``out``."""
     seed_everything(train_cfg.seed)
@@ -180,23 +186,16 @@ def _fit_one(
     evaluate = _evaluate_fn(data, val_idx, base_loss) if val_idx is not None else None
     trainer = Trainer(
         model, loss_fn, TensorData(x, y), train_cfg, out, evaluate=evaluate,
-        model_metadata=spec.to_metadata(),
+        model_metadata=model_metadata(spec), validation_hint=_VALIDATION_HINT,
     )  # fmt: skip
     return trainer.fit()
 
 
-def _train_config_for(
-    cfg: TabularTrainConfig, has_val: bool, out: Path, refit: bool = False
-) -> Any:
-    tc = cfg.train
-    if refit:  # the final fit on every row: no validation data, length fixed by the folds
-        tc = dataclasses.replace(tc, early_stop_metric="", patience=0)
-    elif not has_val:
-        if tc.patience:
-            raise UsageError("--patience needs validation data: set --val-fraction or --folds")
-        tc = dataclasses.replace(tc, early_stop_metric="")
-    if tc.resume and latest_checkpoint(out / "checkpoints") is None:
-        tc = dataclasses.replace(tc, resume=False)  # this part had not started: run it fresh
+def _resume_if_started(tc: TrainConfig, out: Path) -> TrainConfig:
+    """``--resume`` for one part of a cross-validation: a part that had not started yet
+    (no checkpoint in its folder) starts fresh."""
+    if tc.resume and Trainer.resumable(out) is None:
+        return dataclasses.replace(tc, resume=False)
     return tc
 
 
@@ -212,16 +211,13 @@ def _train(cfg: TabularTrainConfig, dist: DistInfo) -> dict[str, Any]:
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "config.json", config_to_dict(cfg))
-    if cfg.train.resume and not cfg.folds and latest_checkpoint(out / "checkpoints") is None:
-        raise UsageError(f"--resume: no checkpoint in {out / 'checkpoints'}")
     n = len(data.y)
     if not cfg.folds:
         if cfg.val_fraction > 0:
             train_idx, val_idx = train_val_split(n, cfg.val_fraction, cfg.split_seed)
         else:
             train_idx, val_idx = np.arange(n), None
-        tc = _train_config_for(cfg, val_idx is not None, out)
-        final = _fit_one(cfg, data, train_idx, val_idx, out, tc)
+        final = _fit_one(cfg, data, train_idx, val_idx, out, cfg.train)
         return {"task": data.task, "rows_train": len(train_idx),
                 "rows_val": 0 if val_idx is None else len(val_idx), **final}  # fmt: skip
     return _cross_validate(cfg, data, out, dist)
@@ -233,18 +229,23 @@ def _cross_validate(
     """K-fold CV (one run folder per fold), then a refit on every row into ``out``."""
     if cfg.folds > len(data.y):
         raise UsageError(f"--folds {cfg.folds} exceeds the {len(data.y)} rows of {cfg.data}")
+    folds = [out / f"fold-{k}" for k in range(1, cfg.folds + 1)]
+    if cfg.train.resume and not any(_finished(f) or Trainer.resumable(f) for f in folds):
+        raise UsageError(f"--resume: nothing to resume in {out}: no fold has finished or "
+                         "written a checkpoint; run once with --checkpoint-every N")  # fmt: skip
     fold_results: list[dict[str, Any]] = []
-    for k, (train_idx, val_idx) in enumerate(kfold(len(data.y), cfg.folds, cfg.split_seed), 1):
-        fold_out = out / f"fold-{k}"
-        done = fold_out / "metrics.json"
-        if cfg.train.resume and done.is_file() and (fold_out / "model.safetensors").is_file():
-            fold_results.append(json.loads(done.read_text(encoding="utf-8")))
+    splits = kfold(len(data.y), cfg.folds, cfg.split_seed)
+    for fold_out, (train_idx, val_idx) in zip(folds, splits, strict=True):
+        if cfg.train.resume and _finished(fold_out):
+            fold_results.append(json.loads((fold_out / "metrics.json").read_text("utf-8")))
             continue
-        tc = _train_config_for(cfg, True, fold_out)
+        tc = _resume_if_started(cfg.train, fold_out)
         fold_results.append(_fit_one(cfg, data, train_idx, val_idx, fold_out, tc))
 
-    # Refit on all rows for as many steps as the folds' best evaluations took.
-    tc = _train_config_for(cfg, False, out, refit=True)
+    # Refit on all rows for as many steps as the folds' best evaluations took; the
+    # early-stopping options were for the folds (the refit has no validation data).
+    tc = dataclasses.replace(_resume_if_started(cfg.train, out), early_stop_metric="",
+                             patience=0)  # fmt: skip
     best_steps = [r["best_step"] for r in fold_results if "best_step" in r]
     if best_steps:
         tc = dataclasses.replace(tc, max_steps=max(1, int(statistics.median(best_steps))))
@@ -269,6 +270,11 @@ def _cross_validate(
         runs["refit (all rows)"] = read_events(out / "metrics.jsonl")
         plot_runs(runs, out / "curves.png", title=f"{cfg.folds}-fold cross-validation")
     return summary
+
+
+def _finished(fold_out: Path) -> bool:
+    """A fold that wrote its final files (``--resume`` does not train it again)."""
+    return (fold_out / "metrics.json").is_file() and (fold_out / "model.safetensors").is_file()
 
 
 def describe(metrics: dict[str, Any]) -> str:
