@@ -24,7 +24,7 @@ import torch
 
 from _util import markdown_table
 from danlu.tasks.tagging.config import SegTrainConfig
-from danlu.tasks.tagging.seg import train_segmenter
+from danlu.tasks.tagging.train import train_segmenter
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 THREADS = 2

@@ -31,8 +31,9 @@ from _util import interleaved, markdown_table
 from danlu.data.conll import read_conll
 from danlu.tasks.tagging.config import TaggerOptions, TagTrainConfig
 from danlu.tasks.tagging.model import Tagger
+from danlu.tasks.tagging.ner import full_tag_set
 from danlu.tasks.tagging.sequences import build_vocab
-from danlu.tasks.tagging.train import full_tag_set, make_spec, train_tagger, training_data
+from danlu.tasks.tagging.train import make_spec, train_tagger, training_data
 from danlu.train.config import TrainConfig
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

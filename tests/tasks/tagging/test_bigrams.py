@@ -16,17 +16,26 @@ from danlu.io import read_safetensors_metadata
 from danlu.metrics.segmentation import segmentation_scores
 from danlu.tasks.demo import sample_path
 from danlu.tasks.tagging.config import SegTrainConfig, TaggerOptions, TagTrainConfig
-from danlu.tasks.tagging.model import PAD, UNK, Batch, Tagger, TaggerSpec, load_tagger
-from danlu.tasks.tagging.seg import SEG_TAGS, read_segmented, train_segmenter
+from danlu.tasks.tagging.model import (
+    PAD,
+    UNK,
+    Batch,
+    Tagger,
+    TaggerSpec,
+    load_tagger,
+    spec_from_metadata,
+    tagger_metadata,
+)
+from danlu.tasks.tagging.predict import predict_tags
+from danlu.tasks.tagging.seg import SEG_TAGS, read_segmented
 from danlu.tasks.tagging.sequences import (
     SequenceData,
     bigram_ids,
     bigram_keys,
     build_bigram_vocab,
     encode,
-    predict_tags,
 )
-from danlu.tasks.tagging.train import make_spec, make_vocabs, training_data
+from danlu.tasks.tagging.train import make_spec, make_vocabs, train_segmenter, training_data
 from danlu.train.checkpoint import save_safetensors
 from danlu.train.config import TrainConfig
 
@@ -119,7 +128,7 @@ def test_saved_bigram_model_predicts_exactly_like_the_original(tmp_path: Path) -
     spec = make_spec("seg", BIGRAMS, vocab, SEG_TAGS, "BMES", bigram_vocab=bigram_vocab)
     model = Tagger(spec).eval()
     path = tmp_path / "model.safetensors"
-    save_safetensors(path, model.state_dict(), spec.to_metadata())
+    save_safetensors(path, model.state_dict(), tagger_metadata(spec))
     loaded = load_tagger(tmp_path, task="seg")
     assert loaded.spec == spec and loaded.spec.bigram_vocab == bigram_vocab
     seqs = [list("南京大学生"), list("长江"), list("未见过的字")]
@@ -134,10 +143,10 @@ def test_saved_bigram_model_predicts_exactly_like_the_original(tmp_path: Path) -
 
 def test_old_metadata_without_bigrams_still_loads(tmp_path: Path) -> None:
     spec = _tiny_spec()
-    meta = spec.to_metadata()
+    meta = tagger_metadata(spec)
     assert meta["bigram_dim"] == "0" and meta["bigram_vocab"] == "[]"
     old = {k: v for k, v in meta.items() if k not in ("bigram_vocab", "bigram_dim")}
-    assert TaggerSpec.from_metadata(old) == spec
+    assert spec_from_metadata(old) == spec
     torch.manual_seed(0)
     model = Tagger(spec).eval()
     save_safetensors(tmp_path / "model.safetensors", model.state_dict(), old)

@@ -13,12 +13,15 @@ from tests.conftest import run_danlu
 from danlu.data.conll import read_conll
 from danlu.errors import DataError, UsageError
 from danlu.metrics.entities import entity_scores
+from danlu.nn.heads import SoftmaxHead
 from danlu.tasks.demo import sample_path
 from danlu.tasks.tagging.config import SegTrainConfig, TaggerOptions, TagTrainConfig
-from danlu.tasks.tagging.model import Batch, SoftmaxHead, load_tagger
-from danlu.tasks.tagging.seg import segment, train_segmenter
-from danlu.tasks.tagging.sequences import SequenceData, predict_tags, repair_piece, split_long
-from danlu.tasks.tagging.train import full_tag_set, train_tagger
+from danlu.tasks.tagging.model import Batch, load_tagger
+from danlu.tasks.tagging.ner import full_tag_set
+from danlu.tasks.tagging.predict import predict_tags
+from danlu.tasks.tagging.seg import segment
+from danlu.tasks.tagging.sequences import SequenceData, repair_piece, split_long
+from danlu.tasks.tagging.train import train_segmenter, train_tagger
 from danlu.train.config import TrainConfig
 
 NER = sample_path("gsd_ner.txt")

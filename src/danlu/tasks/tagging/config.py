@@ -1,4 +1,9 @@
-"""Options of ``danlu tag train|eval|predict`` and ``danlu seg train|eval|cut`` (no torch)."""
+"""Options of ``danlu tag train|eval|predict`` and ``danlu seg train|eval|cut`` (no torch).
+
+The head names come from :data:`danlu.names.TAGGER_HEADS` (implemented in
+:mod:`danlu.nn.heads`); the commands that run a trained tagger share
+:class:`InferenceConfig` (the run folder, the batch, the device).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from typing import Literal
 
 from danlu.config import option
 from danlu.errors import UsageError
-from danlu.train.config import TrainConfig
+from danlu.names import TAGGER_HEADS, describe
+from danlu.train.config import Device, TrainConfig
 
 __all__ = [
     "HEADS",
+    "InferenceConfig",
     "SegCutConfig",
     "SegEvalConfig",
     "SegTrainConfig",
@@ -20,8 +27,9 @@ __all__ = [
     "TaggerOptions",
 ]
 
-HEADS: tuple[str, ...] = ("crf", "memm", "bimemm", "softmax")
-Head = Literal["crf", "memm", "bimemm", "softmax"]
+HEADS: tuple[str, ...] = tuple(TAGGER_HEADS)
+Head = Literal[HEADS]  # type: ignore[valid-type]
+SegFormat = Literal["auto", "sighan", "people-daily"]
 
 # BiLSTM taggers learn fast with Adam at 1e-3..3e-3; the best dev F1 is kept.
 _TAG_TRAIN = TrainConfig(
@@ -38,7 +46,7 @@ _SEG_TRAIN = TrainConfig(
 class TaggerOptions:
     """The model and the handling of long sequences, shared by ``tag`` and ``seg`` training."""
 
-    head: Head = option("crf", help="output layer: crf, memm, bimemm (both directions), softmax")
+    head: Head = option("crf", help="output layer: " + describe(TAGGER_HEADS))
     embedding_dim: int = option(100, help="character embedding size (random initialisation)")
     hidden: int = option(200, help="LSTM hidden size per direction")
     layers: int = option(1, help="stacked BiLSTM layers")
@@ -80,6 +88,11 @@ class TaggerOptions:
 _SEG_MODEL = TaggerOptions(bigrams=True)
 
 
+def _check_dev_fraction(value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise UsageError(f"--dev-fraction must be in [0, 1), got {value}")
+
+
 @dataclass(frozen=True)
 class TagTrainConfig:
     """``danlu tag train``: a BiLSTM tagger (NER) on CoNLL-style files."""
@@ -99,8 +112,7 @@ class TagTrainConfig:
     optim: TrainConfig = option(default_factory=lambda: _TAG_TRAIN, embed=True)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.dev_fraction < 1.0:
-            raise UsageError(f"--dev-fraction must be in [0, 1), got {self.dev_fraction}")
+        _check_dev_fraction(self.dev_fraction)
 
 
 @dataclass(frozen=True)
@@ -115,7 +127,7 @@ class SegTrainConfig:
                         "Daily word/TAG (.gz is fine)")  # fmt: skip
     dev: str = option("", help="segmented development file (empty: hold out --dev-fraction)")
     out: str = option("runs/seg", help="run folder to write")
-    format: Literal["auto", "sighan", "people-daily"] = option(
+    format: SegFormat = option(
         "auto", help="input format; auto: people-daily when tokens look like word/TAG"
     )
     dev_fraction: float = option(0.05, help="share of training sentences held out as dev")
@@ -124,46 +136,45 @@ class SegTrainConfig:
     optim: TrainConfig = option(default_factory=lambda: _SEG_TRAIN, embed=True)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.dev_fraction < 1.0:
-            raise UsageError(f"--dev-fraction must be in [0, 1), got {self.dev_fraction}")
+        _check_dev_fraction(self.dev_fraction)
 
 
-@dataclass(frozen=True)
-class TagEvalConfig:
+@dataclass(frozen=True, kw_only=True)
+class InferenceConfig:
+    """What every command that runs a trained tagger takes (``tag eval|predict``,
+    ``seg eval|cut``): the run folder, the batch size and the device."""
+
+    model: str = option(help="run folder written by danlu tag train (NER) or danlu seg train "
+                        "(segmentation)")  # fmt: skip
+    batch_size: int = option(64, help="sentences (input lines) per forward pass")
+    device: Device = option("auto", help="where to run")
+
+
+_SCORES_JSON = "also write the scores as JSON to this file"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagEvalConfig(InferenceConfig):
     """``danlu tag eval``: entity-level precision/recall/F1 of a run folder on a file."""
 
-    model: str = option(help="run folder written by danlu tag train")
     data: str = option(help="CoNLL-style file with gold tags")
-    out: str = option("", help="also write the scores as JSON to this file")
-    batch_size: int = option(64, help="sentences per forward pass")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to run")
+    out: str = option("", help=_SCORES_JSON)
 
 
-@dataclass(frozen=True)
-class TagPredictConfig:
+@dataclass(frozen=True, kw_only=True)
+class TagPredictConfig(InferenceConfig):
     """``danlu tag predict``: tag text from standard input, one JSON object per line."""
 
-    model: str = option(help="run folder written by danlu tag train")
-    batch_size: int = option(64, help="lines per forward pass")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to run")
 
-
-@dataclass(frozen=True)
-class SegEvalConfig:
+@dataclass(frozen=True, kw_only=True)
+class SegEvalConfig(InferenceConfig):
     """``danlu seg eval``: SIGHAN word P/R/F1 and OOV recall of a run folder."""
 
-    model: str = option(help="run folder written by danlu seg train")
     gold: str = option(help="gold segmentation (SIGHAN or People's Daily format)")
-    out: str = option("", help="also write the scores as JSON to this file")
-    format: Literal["auto", "sighan", "people-daily"] = option("auto", help="gold file format")
-    batch_size: int = option(64, help="sentences per forward pass")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to run")
+    out: str = option("", help=_SCORES_JSON)
+    format: SegFormat = option("auto", help="gold file format")
 
 
-@dataclass(frozen=True)
-class SegCutConfig:
+@dataclass(frozen=True, kw_only=True)
+class SegCutConfig(InferenceConfig):
     """``danlu seg cut``: segment text from standard input into space-separated words."""
-
-    model: str = option(help="run folder written by danlu seg train")
-    batch_size: int = option(64, help="lines per forward pass")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="where to run")

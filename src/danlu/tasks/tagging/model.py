@@ -13,24 +13,36 @@ per-token softmax. The two bigrams share one embedding table; their concatenatio
 which side each is on (Chen et al. 2015, "Long Short-Term Memory Neural Networks for
 Chinese Word Segmentation"; bigrams are what lift a character BiLSTM segmenter to ~96 F1).
 Everything needed to rebuild the model (vocabulary, bigram vocabulary, tag set, scheme,
-sizes) is stored in the metadata of ``model.safetensors``, so a run folder is enough to
-evaluate or predict.
+sizes) is stored in the metadata of ``model.safetensors`` (one key per field of
+:class:`TaggerSpec`, see :mod:`danlu.io.metadata`), so a run folder is enough to evaluate or
+predict.
+
+Example:
+    >>> spec = TaggerSpec(task="seg", vocab=("<pad>", "<unk>", "a"), tags=("B", "M", "E", "S"),
+    ...                   scheme="BMES", head="crf", embedding_dim=8, hidden=8, layers=1,
+    ...                   dropout=0.0, word_features=False, constrained=True, max_len=0)
+    >>> model = Tagger(spec)
+    >>> batch = Batch(torch.tensor([[2, 2]]), None, None, torch.tensor([[True, True]]))
+    >>> model.decode(batch).shape  # best tag ids (B, T)
+    torch.Size([1, 2])
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from danlu.errors import UsageError
-from danlu.io import read_safetensors_metadata
+from danlu.io import from_metadata, read_safetensors_metadata, to_metadata
+from danlu.nn.heads import create_head
 from danlu.nn.recurrent import LSTM
+from danlu.nn.transitions import allowed_transitions
 from danlu.train.checkpoint import load_safetensors
 
 __all__ = [
@@ -39,17 +51,18 @@ __all__ = [
     "PAD",
     "UNK",
     "Batch",
-    "SoftmaxHead",
     "Tagger",
     "TaggerSpec",
-    "build_head",
     "load_tagger",
+    "spec_from_metadata",
+    "tagger_metadata",
 ]
 
 PAD, UNK = 0, 1  # character (and bigram) ids 0 and 1; real ones start at 2
 BOS, EOS = "<s>", "</s>"  # the neighbours of a sequence's first and last token in bigrams
 WORD_POSITIONS = ("B", "M", "E", "S")  # jieba feature ids 1..4 (0: padding)
 _WORD_DIM = 16
+_COMMANDS = {"ner": "danlu tag", "seg": "danlu seg"}  # TaggerSpec.task -> its commands
 
 
 class Batch(NamedTuple):
@@ -71,7 +84,7 @@ class TaggerSpec:
     vocab: tuple[str, ...]  # id -> character; ids 0, 1 are <pad>, <unk>
     tags: tuple[str, ...]  # id -> tag
     scheme: str  # "BIO" | "BIOES" | "BMES"
-    head: str
+    head: str  # a name of danlu.nn.heads.HEADS
     embedding_dim: int
     hidden: int
     layers: int
@@ -90,93 +103,29 @@ class TaggerSpec:
         """Whether the model embeds the bigrams around each token."""
         return self.bigram_dim > 0
 
-    def to_metadata(self) -> dict[str, str]:
-        return {
-            "danlu_task": "tagging",
-            "task": self.task,
-            "vocab": json.dumps(list(self.vocab), ensure_ascii=False),
-            "tags": json.dumps(list(self.tags), ensure_ascii=False),
-            "scheme": self.scheme,
-            "head": self.head,
-            "sizes": json.dumps([self.embedding_dim, self.hidden, self.layers]),
-            "dropout": str(self.dropout),
-            "word_features": str(self.word_features),
-            "constrained": str(self.constrained),
-            "max_len": str(self.max_len),
-            "train_words": json.dumps(list(self.train_words), ensure_ascii=False),
-            "bigram_vocab": json.dumps(list(self.bigram_vocab), ensure_ascii=False),
-            "bigram_dim": str(self.bigram_dim),
-        }
 
-    @classmethod
-    def from_metadata(cls, meta: dict[str, str]) -> TaggerSpec:
-        emb, hidden, layers = json.loads(meta["sizes"])
-        return cls(
-            task=meta["task"],
-            vocab=tuple(json.loads(meta["vocab"])),
-            tags=tuple(json.loads(meta["tags"])),
-            scheme=meta["scheme"],
-            head=meta["head"],
-            embedding_dim=emb,
-            hidden=hidden,
-            layers=layers,
-            dropout=float(meta["dropout"]),
-            word_features=meta["word_features"] == "True",
-            constrained=meta["constrained"] == "True",
-            max_len=int(meta["max_len"]),
-            train_words=tuple(json.loads(meta.get("train_words", "[]"))),
-            bigram_vocab=tuple(json.loads(meta.get("bigram_vocab", "[]"))),
-            bigram_dim=int(meta.get("bigram_dim", "0")),
-        )
+def tagger_metadata(spec: TaggerSpec) -> dict[str, str]:
+    """The metadata of ``model.safetensors``: every field of ``spec``, and ``danlu_task``."""
+    return to_metadata(spec) | {"danlu_task": "tagging"}
 
 
-class SoftmaxHead(nn.Module):
-    """Independent per-token softmax: nll = -Σ_t log softmax(E_t)[y_t]; decode = argmax."""
+def spec_from_metadata(meta: Mapping[str, str], source: str = "metadata") -> TaggerSpec:
+    """The :class:`TaggerSpec` saved by :func:`tagger_metadata` (or by older danlu versions).
 
-    def __init__(self, num_tags: int) -> None:
-        super().__init__()
-        self.num_tags = num_tags
-
-    def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor, reduction: str = "mean"
-            ) -> Tensor:  # fmt: skip
-        logp = emissions.log_softmax(-1)  # (B, T, K)
-        gold = logp.gather(-1, tags.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
-        per_seq = -(gold * mask).sum(1)  # (B,)
-        if reduction == "mean":
-            return per_seq.mean()
-        if reduction == "token_mean":
-            return per_seq.sum() / mask.sum()
-        if reduction == "sum":
-            return per_seq.sum()
-        return per_seq
-
-    @torch.no_grad()
-    def decode(self, emissions: Tensor, mask: Tensor, top_k: int = 1) -> tuple[Tensor, Tensor]:
-        best, idx = emissions.log_softmax(-1).max(-1)  # (B, T)
-        return idx.masked_fill(~mask, -1), (best * mask).sum(1)
-
-
-def build_head(name: str, tags: Sequence[str], scheme: str, constrained: bool) -> nn.Module:
-    """The output layer ``name`` over ``tags`` (transition constraints from ``scheme``)."""
-    k = len(tags)
-    if name == "softmax":
-        return SoftmaxHead(k)
-    from danlu.nn.transitions import allowed_transitions
-
-    constraints = allowed_transitions(scheme, list(tags)) if constrained else None
-    if name == "crf":
-        from danlu.nn.crf import CRF
-
-        return CRF(k, constraints=constraints)
-    if name in ("memm", "bimemm"):
+    Raises:
+        ValueError: a field is missing or does not parse; the message names ``source``.
+    """
+    if "sizes" in meta:
+        # Compatibility: files written before danlu.io (up to commit 91c2458) keep the three
+        # sizes under one key, sizes = "[embedding_dim, hidden, layers]".
         try:
-            from danlu.nn.memm import MEMM, BiMEMM
-        except ImportError:
-            raise UsageError(f"--head {name} needs danlu.nn.memm, which is missing from this "
-                             "install; use --head crf or softmax") from None  # fmt: skip
-        cls = MEMM if name == "memm" else BiMEMM
-        return cls(k, constraints=constraints)
-    raise UsageError(f"unknown head {name!r}; valid: crf, memm, bimemm, softmax")
+            emb, hidden, layers = json.loads(meta["sizes"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{source}: metadata field 'sizes': expected [embedding_dim, "
+                             f"hidden, layers], got {meta['sizes']!r}") from None  # fmt: skip
+        sizes = {"embedding_dim": emb, "hidden": hidden, "layers": layers}
+        meta = {k: json.dumps(v) for k, v in sizes.items()} | dict(meta)
+    return from_metadata(TaggerSpec, meta, source)
 
 
 class Tagger(nn.Module):
@@ -208,7 +157,11 @@ class Tagger(nn.Module):
         )  # fmt: skip
         self.dropout = nn.Dropout(spec.dropout)
         self.emit = nn.Linear(2 * spec.hidden, len(spec.tags))
-        self.head = build_head(spec.head, spec.tags, spec.scheme, spec.constrained)
+        # (K+2, K+2) allowed moves, start and end included; the softmax head ignores them
+        constraints = None
+        if spec.constrained:
+            constraints = allowed_transitions(spec.scheme, list(spec.tags))
+        self.head = create_head(spec.head, len(spec.tags), constraints)
 
     def emissions(self, batch: Batch) -> Tensor:
         x = self.embed(batch.chars)  # (B, T, E)
@@ -243,6 +196,10 @@ def load_tagger(run_dir: str | Path, task: str | None = None) -> Tagger:
     Args:
         run_dir: the run folder (or the ``.safetensors`` file itself).
         task: ``"ner"`` or ``"seg"`` to insist on the kind of model.
+
+    Raises:
+        UsageError: no such file, not a tagging model, bad metadata (one line naming the
+            file), or a model of the other task.
     """
     path = Path(run_dir)
     if path.is_dir() or not str(path).endswith(".safetensors"):
@@ -252,22 +209,15 @@ def load_tagger(run_dir: str | Path, task: str | None = None) -> Tagger:
                          "danlu tag train or danlu seg train)")  # fmt: skip
     try:
         meta = read_safetensors_metadata(path)
+        if meta.get("danlu_task") != "tagging":
+            raise UsageError(f"{path}: not a danlu tagging model (metadata danlu_task is "
+                             f"{meta.get('danlu_task')!r})")  # fmt: skip
+        spec = spec_from_metadata(meta, source=str(path))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if meta.get("danlu_task") != "tagging":
-        raise UsageError(f"{path}: not a danlu tagging model (metadata danlu_task is "
-                         f"{meta.get('danlu_task')!r})")  # fmt: skip
-    spec = TaggerSpec.from_metadata(meta)
     if task is not None and spec.task != task:
-        other = {"ner": "danlu tag", "seg": "danlu seg"}[spec.task]
+        other = _COMMANDS.get(spec.task, f"task {spec.task!r}")
         raise UsageError(f"{path}: this is a {spec.task} model; use {other} commands with it")
     model = Tagger(spec)
     model.load_state_dict(load_safetensors(path))
     return model.eval()
-
-
-def describe_spec(spec: TaggerSpec) -> dict[str, Any]:
-    """A short JSON-ready summary of a spec (for logs)."""
-    return {"task": spec.task, "head": spec.head, "scheme": spec.scheme,
-            "vocab": len(spec.vocab), "tags": len(spec.tags),
-            "bigrams": len(spec.bigram_vocab)}  # fmt: skip

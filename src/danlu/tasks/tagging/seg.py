@@ -1,10 +1,16 @@
-"""``danlu seg train|eval|cut``: Chinese word segmentation as BMES character tagging.
+"""Chinese word segmentation as BMES character tagging: reading segmented text, SIGHAN scores.
 
 Training text is SIGHAN-style (words separated by spaces) or the People's Daily
-``word/TAG`` corpus; each sentence becomes characters with B/M/E/S tags (the model reads
-each character and, by default, the bigrams on its two sides). Decoded tags are
-turned back into words (:func:`~danlu.data.segmentation.tags_to_words`) and scored with
-the SIGHAN word-level P/R/F1; OOV recall uses the training vocabulary stored in the model.
+``word/TAG`` corpus; each sentence becomes characters with B/M/E/S tags
+(:func:`read_seg`), so segmentation trains, evaluates and predicts through the same path
+as NER. Decoded tags are turned back into words
+(:func:`~danlu.data.segmentation.tags_to_words`) and scored with the SIGHAN word-level
+P/R/F1; OOV recall uses the training vocabulary stored in the model. Training is
+:func:`danlu.tasks.tagging.train.train_segmenter`.
+
+Example:
+    >>> [(s.tokens, s.tags) for s in read_seg("one_line.txt")]  # doctest: +SKIP
+    [(('北', '京', '大', '学'), ('B', 'E', 'B', 'E'))]        # from "北京  大学"
 """
 
 from __future__ import annotations
@@ -16,26 +22,31 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from torch import nn
-
-from danlu.config import config_to_dict
-from danlu.data.segmentation import (
-    read_people_daily,
-    read_sighan,
-    tags_to_words,
-    words_to_tags,
-)
-from danlu.data.splits import train_val_split
+from danlu.data.conll import TaggedSentence
+from danlu.data.segmentation import read_people_daily, read_sighan, tags_to_words, words_to_tags
 from danlu.errors import UsageError
-from danlu.io import write_json
 from danlu.metrics.segmentation import segmentation_scores
-from danlu.tasks.tagging.config import SegCutConfig, SegEvalConfig, SegTrainConfig
-from danlu.tasks.tagging.model import Tagger, load_tagger
-from danlu.tasks.tagging.sequences import answer_lines, predict_tags
-from danlu.tasks.tagging.train import fit_tagger, make_spec, make_vocabs, training_data
-from danlu.train.device import resolve_device
+from danlu.tasks.tagging.config import SegCutConfig, SegEvalConfig
+from danlu.tasks.tagging.model import Tagger, TaggerSpec
+from danlu.tasks.tagging.predict import (
+    TaggingTask,
+    answer_lines,
+    evaluate_file,
+    load_for,
+    predict_tags,
+)
 
-__all__ = ["cut_lines", "evaluate_segmenter", "read_segmented", "segment", "train_segmenter"]
+__all__ = [
+    "SEG",
+    "SEG_TAGS",
+    "cut_lines",
+    "evaluate_segmenter",
+    "format_scores",
+    "read_seg",
+    "read_segmented",
+    "segment",
+    "train_words",
+]
 
 _PD_TOKEN = re.compile(r"\[?\S+/[A-Za-z]+(\][A-Za-z]+)?")
 SEG_TAGS = ("B", "M", "E", "S")
@@ -65,48 +76,35 @@ def read_segmented(path: str, fmt: str = "auto", strict: bool = False
     return read_sighan(path, strict=strict)
 
 
-def _seg_evaluate(dev: Sequence[list[str]], train_words: frozenset[str], batch_size: int):
-    chars = [list("".join(ws)) for ws in dev]
-
-    def evaluate(model: nn.Module) -> dict[str, float]:
-        device = next(model.parameters()).device
-        pred_tags = predict_tags(model, chars, batch_size, device)  # type: ignore[arg-type]
-        pred = [tags_to_words(c, t) for c, t in zip(chars, pred_tags, strict=True)]
-        s = segmentation_scores(dev, pred, train_words)
-        return {"val_f1": s["f1"], "val_precision": s["precision"], "val_recall": s["recall"],
-                "val_oov_recall": s["oov_recall"]}  # fmt: skip
-
-    return evaluate
+def read_seg(path: str, fmt: str = "auto", strict: bool = False) -> list[TaggedSentence]:
+    """The sentences of :func:`read_segmented` as characters with their BMES tags."""
+    return [TaggedSentence(tuple("".join(words)), tuple(words_to_tags(words)), line)
+            for line, words in read_segmented(path, fmt, strict)]  # fmt: skip
 
 
-def train_segmenter(cfg: SegTrainConfig) -> dict[str, Any]:
-    """Train a BMES segmenter into ``cfg.out``; return the final metrics."""
-    out = Path(cfg.out)
-    sents = read_segmented(cfg.train, cfg.format, cfg.model.strict)
-    if cfg.dev:
-        train, dev = sents, read_segmented(cfg.dev, cfg.format, cfg.model.strict)
-    elif cfg.dev_fraction > 0:
-        if len(sents) < 2:
-            raise UsageError(f"{cfg.train}: one sentence cannot be split into train and dev; "
-                             "pass --dev FILE or --dev-fraction 0")  # fmt: skip
-        train_idx, dev_idx = train_val_split(len(sents), cfg.dev_fraction, cfg.split_seed)
-        train, dev = [sents[i] for i in train_idx], [sents[i] for i in dev_idx]
-    else:
-        train, dev = sents, []
-    chars = [list("".join(ws)) for _, ws in train]
-    train_words = tuple(sorted({w for _, ws in train for w in ws}))
-    vocab, bigram_vocab = make_vocabs(chars, cfg.model)
-    spec = make_spec("seg", cfg.model, vocab, SEG_TAGS, "BMES", train_words, bigram_vocab)
-    tags = [words_to_tags(ws) for _, ws in train]
-    data = training_data(spec, chars, tags, [ln for ln, _ in train], cfg.train, cfg.model.strict)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "config.json", config_to_dict(cfg))
-    evaluate = _seg_evaluate([ws for _, ws in dev], frozenset(train_words), 64) if dev else None
-    metrics = fit_tagger(spec, data, evaluate, cfg.optim, out)
-    metrics.update(dev_sentences=len(dev), train_words=len(train_words),
-                   vocab=len(vocab), bigrams=len(bigram_vocab))  # fmt: skip
-    write_json(out / "metrics.json", metrics)
-    return metrics
+def _words(sentence: TaggedSentence) -> list[str]:
+    return tags_to_words(sentence.tokens, sentence.tags)  # the words read_seg joined
+
+
+def train_words(sentences: Sequence[TaggedSentence]) -> tuple[str, ...]:
+    """The sorted word vocabulary of ``sentences`` (stored in the model for OOV recall)."""
+    return tuple(sorted({w for s in sentences for w in _words(s)}))
+
+
+def _score(spec: TaggerSpec, gold: Sequence[TaggedSentence], pred: list[list[str]]
+           ) -> dict[str, Any]:  # fmt: skip
+    pred_words = [tags_to_words(s.tokens, t) for s, t in zip(gold, pred, strict=True)]
+    vocab = frozenset(spec.train_words) if spec.train_words else None
+    scores = segmentation_scores([_words(s) for s in gold], pred_words, vocab)
+    scores["sentences"] = len(gold)
+    return scores
+
+
+def _headline(scores: dict[str, Any]) -> dict[str, float]:
+    return {k: scores[k] for k in ("f1", "precision", "recall", "oov_recall")}
+
+
+SEG = TaggingTask("seg", _score, _headline)
 
 
 def segment(model: Tagger, texts: Sequence[str], batch_size: int = 64, device: Any = "cpu"
@@ -127,29 +125,19 @@ def segment(model: Tagger, texts: Sequence[str], batch_size: int = 64, device: A
 
 def evaluate_segmenter(cfg: SegEvalConfig) -> dict[str, Any]:
     """SIGHAN scores of a run folder on a gold file; also written to ``cfg.out``."""
-    model = load_tagger(cfg.model, task="seg")
-    device = resolve_device(cfg.device)
-    model.to(device)
-    gold = [ws for _, ws in read_segmented(cfg.gold, cfg.format)]
-    pred = segment(model, ["".join(ws) for ws in gold], cfg.batch_size, device)
-    vocab = frozenset(model.spec.train_words) if model.spec.train_words else None
-    scores = segmentation_scores(gold, pred, vocab)
-    scores["sentences"] = len(gold)
-    if cfg.out:
-        write_json(cfg.out, scores)
-    return scores
+    return evaluate_file(SEG, cfg, lambda: read_seg(cfg.gold, cfg.format), cfg.out)
 
 
-def cut_lines(cfg: SegCutConfig, lines: Iterable[str], stream: TextIO = sys.stdout) -> int:
-    """Segment each input line and write its words separated by one space; returns #lines."""
-    model = load_tagger(cfg.model, task="seg")
-    device = resolve_device(cfg.device)
-    model.to(device)
+def cut_lines(cfg: SegCutConfig, lines: Iterable[str], stream: TextIO | None = None) -> int:
+    """Segment each input line and write its words separated by one space (to standard
+    output by default); returns #lines."""
+    tagger = load_for(SEG.name, cfg)
 
     def answer(batch: list[str]) -> Iterable[str]:
-        return (" ".join(words) for words in segment(model, batch, cfg.batch_size, device))
+        words = segment(tagger.model, batch, tagger.batch_size, tagger.device)
+        return (" ".join(w) for w in words)
 
-    return answer_lines(lines, answer, stream)
+    return answer_lines(lines, answer, stream or sys.stdout)
 
 
 def format_scores(scores: dict[str, Any]) -> str:

@@ -1,9 +1,14 @@
-"""Tagged sequences as tensors: vocabulary, long-sequence splitting, padded batches, decoding.
+"""Tagged sequences as arrays: vocabulary, bigrams, word features, long-sequence splitting,
+padded batches.
 
 :class:`SequenceData` is what the :class:`~danlu.train.Trainer` batches: ``get(indices)``
 pads the chosen sentences to the longest of them (not to a global maximum), with a
-left-aligned bool mask. :func:`predict_tags` runs a trained :class:`Tagger` over any token
-lists, cutting those over the model's ``max_len`` into pieces and joining the predictions.
+left-aligned bool mask. Running a trained tagger over them is :mod:`.predict`.
+
+Example:
+    >>> vocab = build_vocab([list("abca")])  # ("<pad>", "<unk>", "a", "b", "c")
+    >>> encode(list("abz"), {c: i for i, c in enumerate(vocab)}).tolist()
+    [2, 3, 1]
 """
 
 from __future__ import annotations
@@ -11,9 +16,8 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
-from typing import TextIO
 
 import numpy as np
 import torch
@@ -26,21 +30,20 @@ from danlu.tasks.tagging.model import (
     UNK,
     WORD_POSITIONS,
     Batch,
-    Tagger,
     TaggerSpec,
 )
 
 __all__ = [
     "SequenceData",
-    "answer_lines",
     "bigram_ids",
     "bigram_keys",
     "build_bigram_vocab",
     "build_vocab",
     "encode",
-    "predict_tags",
+    "repair_piece",
     "sentence_features",
     "split_long",
+    "warn_or_reject",
     "word_positions",
 ]
 
@@ -231,61 +234,3 @@ class SequenceData:
         bigrams = None if self.bigrams is None else self._pad(self.bigrams, idx, width, PAD)
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
         return Batch(move(chars), move(feats), move(tags), mask.to(device), move(bigrams))
-
-
-def predict_tags(
-    model: Tagger,
-    sequences: Sequence[Sequence[str]],
-    batch_size: int = 64,
-    device: torch.device | str = "cpu",
-) -> list[list[str]]:
-    """Predicted tag strings for each token list (long ones decoded in ``max_len`` pieces)."""
-    spec = model.spec
-    index = {c: i for i, c in enumerate(spec.vocab)}
-    pieces: list[tuple[int, int, int]] = []  # (sequence, start, end)
-    for s, seq in enumerate(sequences):
-        step = spec.max_len if spec.max_len > 0 else max(len(seq), 1)
-        pieces.extend((s, a, min(a + step, len(seq))) for a in range(0, len(seq), step))
-    chars = [encode(sequences[s][a:b], index) for s, a, b in pieces]
-    bigram_index = {k: i for i, k in enumerate(spec.bigram_vocab)}
-    full = [sentence_features(spec, seq, bigram_index) for seq in sequences]
-    feats = [full[s][0][a:b] for s, a, b in pieces] if spec.word_features else None
-    bigrams = [full[s][1][a:b] for s, a, b in pieces] if spec.bigrams else None
-    data = SequenceData(chars, None, feats, bigrams)
-    out: list[list[str]] = [[""] * len(seq) for seq in sequences]
-    order = np.argsort(-data.lengths, kind="stable")  # similar lengths share a batch
-    model.eval()
-    with torch.no_grad():
-        for k in range(0, len(order), batch_size):
-            idx = order[k : k + batch_size]
-            best = model.decode(data.get(idx, device)).cpu().tolist()
-            for row, i in enumerate(idx):
-                s, a, b = pieces[i]
-                out[s][a:b] = [spec.tags[t] for t in best[row][: b - a]]
-    return out
-
-
-def answer_lines(
-    lines: Iterable[str],
-    answer: Callable[[list[str]], Iterable[str]],
-    stream: TextIO,
-    batch_size: int = 256,
-) -> int:
-    """Read ``lines`` (line endings stripped) in batches, write ``answer(batch)``'s output
-    lines to ``stream`` (one per input line), flushing after each batch; returns #lines."""
-    batch: list[str] = []
-    count = 0
-
-    def flush() -> None:
-        for out in answer(batch):
-            stream.write(out + "\n")
-        stream.flush()
-        batch.clear()
-
-    for line in lines:
-        batch.append(line.rstrip("\r\n"))
-        count += 1
-        if len(batch) >= batch_size:
-            flush()
-    flush()
-    return count

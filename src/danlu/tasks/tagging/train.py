@@ -1,16 +1,30 @@
-"""``danlu tag train``: a BiLSTM-CRF (or MEMM, Bi-MEMM, softmax) tagger for NER.
+"""``danlu tag train`` and ``danlu seg train``: a BiLSTM-CRF (or MEMM, Bi-MEMM, softmax)
+tagger for NER or word segmentation.
 
-The loop is danlu's :class:`~danlu.train.Trainer`; this module reads the data, builds the
-vocabulary and tag set from the training file, splits over-long sentences, and supplies
-the loss (the head's mean negative log-likelihood per sentence) and the dev evaluation
-(entity-level micro F1 as ``val_f1``, the early-stopping metric).
+Both tasks train the same way; each supplies only its reading and its tag set:
+
+1. read the training file, and hold out dev sentences (:func:`split_dev`: ``--dev``, else
+   a seeded ``--dev-fraction`` of the training sentences, else none);
+2. build the vocabulary (and bigram vocabulary) from the training sentences, and encode
+   them, splitting those over ``--max-len`` (:func:`training_data`);
+3. train with danlu's :class:`~danlu.train.trainer.Trainer`: the loss is the head's mean
+   negative log-likelihood per sentence, the dev evaluation the task's scores
+   (:func:`~danlu.tasks.tagging.predict.dev_evaluator`; ``val_f1`` is the early-stopping
+   metric). Under torchrun every process trains inside one process group; rank 0 writes
+   ``config.json`` and ``metrics.json``.
+
+Example:
+    >>> cfg = TagTrainConfig(train="train.txt", dev="dev.txt", out="runs/ner")  # doctest: +SKIP
+    >>> describe(train_tagger(cfg))  # doctest: +SKIP
+    'dev F1 71.32 (P 73.05, R 69.67)'
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,49 +33,45 @@ import torch
 from torch import nn
 
 from danlu.config import config_to_dict
-from danlu.data.conll import SCHEMES, TaggedSentence, read_conll
+from danlu.data.conll import TaggedSentence, read_conll
 from danlu.data.splits import train_val_split
 from danlu.errors import UsageError
 from danlu.io import write_json
-from danlu.metrics.entities import entity_scores
-from danlu.tasks.tagging.config import TaggerOptions, TagTrainConfig
-from danlu.tasks.tagging.model import Batch, Tagger, TaggerSpec
+from danlu.tasks.tagging.config import SegTrainConfig, TaggerOptions, TagTrainConfig
+from danlu.tasks.tagging.model import Batch, Tagger, TaggerSpec, tagger_metadata
+from danlu.tasks.tagging.ner import NER, ner_labels
+from danlu.tasks.tagging.predict import TaggingTask, dev_evaluator
+from danlu.tasks.tagging.seg import SEG, SEG_TAGS, read_seg, train_words
 from danlu.tasks.tagging.sequences import (
     SequenceData,
     build_bigram_vocab,
     build_vocab,
     encode,
-    predict_tags,
     repair_piece,
     sentence_features,
     split_long,
     warn_or_reject,
 )
 from danlu.train.config import TrainConfig
+from danlu.train.distributed import process_group
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
 
 __all__ = [
+    "Labels",
+    "describe",
     "fit_tagger",
-    "full_tag_set",
     "make_spec",
     "make_vocabs",
+    "split_dev",
+    "train_segmenter",
     "train_tagger",
     "training_data",
 ]
 
-
-def full_tag_set(tags: Sequence[str], scheme: str) -> tuple[str, ...]:
-    """``O`` (if the scheme has it) then every prefix of the scheme for each type seen.
-
-    Bare segmentation tags (``B``, ``M``, ``E``, ``S``) give exactly those four.
-    """
-    kinds = sorted({t.partition("-")[2] for t in tags if t != "O"})
-    prefixes = sorted(SCHEMES[scheme], key="BIMES".index)
-    out = [] if kinds == [""] else ["O"]
-    for kind in kinds:
-        out.extend(p + (f"-{kind}" if kind else "") for p in prefixes)
-    return tuple(out)
+# how a user of tag/seg train gives validation data (the Trainer refuses --patience without)
+DEV_HINT = "pass --dev or a --dev-fraction > 0"
+Reader = Callable[[str], list[TaggedSentence]]  # path -> sentences (tokens, tags, line)
 
 
 def make_spec(task: str, opts: TaggerOptions, vocab: tuple[str, ...], tags: tuple[str, ...],
@@ -130,15 +140,15 @@ def fit_tagger(
     optim: TrainConfig,
     out: Path,
 ) -> dict[str, Any]:
-    """Train a :class:`Tagger` for ``spec`` on ``data`` with the Trainer; return its metrics."""
-    if evaluate is None:
-        if optim.patience:
-            raise UsageError("--patience needs dev data: pass --dev or a --dev-fraction > 0")
-        optim = dataclasses.replace(optim, early_stop_metric="")
+    """Train a :class:`Tagger` for ``spec`` on ``data`` with the Trainer; return its metrics.
+
+    The weights depend only on ``optim.seed`` (set before the model is built): the same
+    seed, data and options give the same ``model.safetensors``.
+    """
     seed_everything(optim.seed)
     model = Tagger(spec)
     trainer = Trainer(model, _loss_fn, data, optim, out, evaluate=evaluate,
-                      model_metadata=spec.to_metadata())  # fmt: skip
+                      model_metadata=tagger_metadata(spec), validation_hint=DEV_HINT)  # fmt: skip
     metrics = trainer.fit()
     # epochs run, counting a partial last one (--max-steps); the time includes dev evaluation
     epochs_run = metrics["steps"] / math.ceil(len(data) / optim.batch_size)
@@ -147,25 +157,14 @@ def fit_tagger(
     return metrics
 
 
-def _ner_evaluate(dev: Sequence[TaggedSentence], batch_size: int
-                  ) -> Callable[[nn.Module], dict[str, float]]:  # fmt: skip
-    tokens = [list(s.tokens) for s in dev]
-    gold = [list(s.tags) for s in dev]
-
-    def evaluate(model: nn.Module) -> dict[str, float]:
-        device = next(model.parameters()).device
-        pred = predict_tags(model, tokens, batch_size, device)  # type: ignore[arg-type]
-        micro = entity_scores(gold, pred)["micro"]
-        return {"val_f1": micro["f1"], "val_precision": micro["precision"],
-                "val_recall": micro["recall"]}  # fmt: skip
-
-    return evaluate
-
-
-def _split_dev(cfg: TagTrainConfig, sents: list[TaggedSentence]
-               ) -> tuple[list[TaggedSentence], list[TaggedSentence]]:  # fmt: skip
+def split_dev(cfg: TagTrainConfig | SegTrainConfig, read: Reader
+              ) -> tuple[list[TaggedSentence], list[TaggedSentence]]:  # fmt: skip
+    """The training and dev sentences: ``read(cfg.train)`` and ``read(cfg.dev)``; without
+    ``--dev``, a ``--dev-fraction`` share of the training sentences held out (seeded by
+    ``--split-seed``); with ``--dev-fraction 0``, no dev sentences."""
+    sents = read(cfg.train)
     if cfg.dev:
-        return sents, read_conll(cfg.dev, cfg.scheme, strict=cfg.model.strict)
+        return sents, read(cfg.dev)
     if cfg.dev_fraction == 0:
         return sents, []
     if len(sents) < 2:
@@ -175,32 +174,57 @@ def _split_dev(cfg: TagTrainConfig, sents: list[TaggedSentence]
     return [sents[i] for i in train_idx], [sents[i] for i in dev_idx]
 
 
+@dataclass(frozen=True)
+class Labels:
+    """What a task reads off its sentences for the model's spec."""
+
+    scheme: str  # "BIO" | "BIOES" | "BMES"
+    tags: tuple[str, ...]  # id -> tag
+    train_words: tuple[str, ...] = ()  # segmentation: the training words, for OOV recall
+
+
+# (training sentences, dev sentences) -> their labels
+LabelsOf = Callable[[list[TaggedSentence], list[TaggedSentence]], Labels]
+
+
+def _train(cfg: TagTrainConfig | SegTrainConfig, task: TaggingTask, read: Reader,
+           labels_of: LabelsOf) -> dict[str, Any]:  # fmt: skip
+    """Train ``task``'s tagger on the sentences ``read`` gives into ``cfg.out``."""
+    with process_group(cfg.optim.device) as dist:
+        out = Path(cfg.out)
+        train, dev = split_dev(cfg, read)
+        labels = labels_of(train, dev)
+        seqs = [list(s.tokens) for s in train]
+        vocab, bigram_vocab = make_vocabs(seqs, cfg.model)
+        spec = make_spec(task.name, cfg.model, vocab, labels.tags, labels.scheme,
+                         labels.train_words, bigram_vocab)  # fmt: skip
+        data = training_data(spec, seqs, [list(s.tags) for s in train], [s.line for s in train],
+                             cfg.train, cfg.model.strict)  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        if dist.is_main:
+            write_json(out / "config.json", config_to_dict(cfg))
+        evaluate = dev_evaluator(task, dev) if dev else None
+        metrics = fit_tagger(spec, data, evaluate, cfg.optim, out)
+        metrics.update(scheme=labels.scheme, tags=len(labels.tags), dev_sentences=len(dev),
+                       vocab=len(vocab), bigrams=len(bigram_vocab))  # fmt: skip
+        if labels.train_words:
+            metrics["train_words"] = len(labels.train_words)
+        if dist.is_main:
+            write_json(out / "metrics.json", metrics)
+        return metrics
+
+
 def train_tagger(cfg: TagTrainConfig) -> dict[str, Any]:
     """Train an NER tagger into ``cfg.out``; return the final metrics (best dev F1 kept)."""
-    out = Path(cfg.out)
-    sents = read_conll(cfg.train, cfg.scheme, strict=cfg.model.strict)
-    train, dev = _split_dev(cfg, sents)
-    scheme = cfg.scheme.upper() if cfg.scheme != "auto" else _scheme_of(train + dev)
-    seqs = [list(s.tokens) for s in train]
-    vocab, bigram_vocab = make_vocabs(seqs, cfg.model)
-    tags = full_tag_set([t for s in train + dev for t in s.tags], scheme)
-    spec = make_spec("ner", cfg.model, vocab, tags, scheme, bigram_vocab=bigram_vocab)
-    data = training_data(spec, seqs, [list(s.tags) for s in train], [s.line for s in train],
-                         cfg.train, cfg.model.strict)  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "config.json", config_to_dict(cfg))
-    evaluate = _ner_evaluate(dev, 64) if dev else None
-    metrics = fit_tagger(spec, data, evaluate, cfg.optim, out)
-    metrics.update(scheme=scheme, tags=len(tags), vocab=len(vocab), dev_sentences=len(dev),
-                   bigrams=len(bigram_vocab))  # fmt: skip
-    write_json(out / "metrics.json", metrics)
-    return metrics
+    read = partial(read_conll, scheme=cfg.scheme, strict=cfg.model.strict)
+    # the tag set covers dev too: a type seen only in dev still gets its tags
+    return _train(cfg, NER, read, lambda train, dev: Labels(*ner_labels(cfg.scheme, train + dev)))
 
 
-def _scheme_of(sents: Sequence[TaggedSentence]) -> str:
-    from danlu.data.conll import detect_scheme
-
-    return detect_scheme(t for s in sents for t in s.tags)
+def train_segmenter(cfg: SegTrainConfig) -> dict[str, Any]:
+    """Train a BMES segmenter into ``cfg.out``; return the final metrics."""
+    read = partial(read_seg, fmt=cfg.format, strict=cfg.model.strict)
+    return _train(cfg, SEG, read, lambda train, _: Labels("BMES", SEG_TAGS, train_words(train)))
 
 
 def describe(metrics: dict[str, Any]) -> str:
