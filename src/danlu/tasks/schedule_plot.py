@@ -13,6 +13,7 @@ from typing import Any
 
 from danlu.config import option
 from danlu.errors import UsageError
+from danlu.names import SCHEDULES, describe
 
 __all__ = ["SchedulePlotConfig", "plot_named_schedule"]
 
@@ -24,9 +25,7 @@ _PARAMS = ("T_0", "T_mult", "step_size", "gamma", "min_value", "d_model", "point
 class SchedulePlotConfig:
     """Options of ``danlu schedule plot``."""
 
-    name: str = option(
-        help="constant, step, exponential, linear, cosine, cosine_restarts, noam, piecewise_linear"
-    )
+    name: str = option(help=f"the schedule: {describe(SCHEDULES)}")
     steps: int = option(1000, help="steps to draw (also the schedule's total_steps)")
     warmup: int = option(0, help="linear warm-up steps in front of the schedule")
     out: str = option("lr.png", help="PNG file to write")
@@ -40,6 +39,8 @@ class SchedulePlotConfig:
     value: float | None = option(None, help="constant: the multiplier")
 
     def __post_init__(self) -> None:
+        if self.name not in SCHEDULES:
+            raise UsageError(f"unknown schedule {self.name!r}; valid: {', '.join(SCHEDULES)}")
         if self.steps < 1:
             raise UsageError(f"--steps must be >= 1, got {self.steps}")
 

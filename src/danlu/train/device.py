@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import torch
 
 from danlu.errors import UsageError
+from danlu.names import DEVICES
 
 __all__ = ["autocast", "check_amp", "resolve_device"]
 
@@ -17,8 +18,8 @@ def resolve_device(name: str, *, local_rank: int | None = None) -> torch.device:
 
     Under torchrun each process takes ``cuda:LOCAL_RANK``.
     """
-    if name not in ("auto", "cpu", "cuda"):
-        raise UsageError(f"invalid device {name!r}; valid: auto, cpu, cuda")
+    if name not in DEVICES:
+        raise UsageError(f"invalid device {name!r}; valid: {', '.join(DEVICES)}")
     if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     if not torch.cuda.is_available():

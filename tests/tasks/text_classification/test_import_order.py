@@ -1,4 +1,4 @@
-"""The package's modules import one another in one direction: the order in its docstring."""
+"""Only the network modules of the package import torch (the order itself: test_architecture)."""
 
 from __future__ import annotations
 
@@ -31,25 +31,6 @@ def _imports(path: Path) -> set[str]:
             if node.module == PACKAGE:  # from danlu.tasks.text_classification import x
                 names.update(f"{PACKAGE}.{alias.name}" for alias in node.names)
     return names
-
-
-def test_the_docstring_lists_every_module_once() -> None:
-    order = _order()
-    assert len(order) == len(set(order))
-    assert sorted(order) == sorted(p.stem for p in FOLDER.glob("*.py") if p.stem != "__init__")
-
-
-def test_each_module_imports_only_modules_below_it() -> None:
-    order = _order()
-    rank = {name: i for i, name in enumerate(order)}
-    upward = []
-    for name in order:
-        for imported in _imports(FOLDER / f"{name}.py"):
-            if imported.startswith(f"{PACKAGE}."):
-                other = imported.split(".")[3]
-                if rank[other] >= rank[name]:
-                    upward.append(f"{name} imports {other}")
-    assert upward == []
 
 
 def test_only_the_network_modules_import_torch() -> None:
