@@ -7,10 +7,18 @@ from typing import Literal
 
 from danlu.config import option
 from danlu.errors import UsageError
-from danlu.names import ACTIVATIONS
+from danlu.names import ACTIVATIONS, describe
 from danlu.train.config import Device, TrainConfig
 
-__all__ = ["TabularPredictConfig", "TabularTrainConfig"]
+__all__ = ["LOSSES", "TabularPredictConfig", "TabularTrainConfig"]
+
+# --loss: name -> what it is (train.py maps each to its function)
+LOSSES: dict[str, str] = {
+    "mse": "mean squared error, regression",
+    "mae": "mean absolute error, regression",
+    "ce": "softmax cross-entropy, classification",
+}
+Loss = Literal[("auto", *LOSSES)]  # type: ignore[valid-type]
 
 # Training defaults that suit small tables: a longer run, with the best validation
 # checkpoint kept (val_loss is tracked; --patience turns on early stopping).
@@ -31,9 +39,7 @@ class TabularTrainConfig:
         (64, 32), help="hidden layer widths, comma separated; '' for a linear/logistic model"
     )
     activation: str = option("relu", help=f"hidden-layer activation: {', '.join(ACTIVATIONS)}")
-    loss: Literal["auto", "mse", "mae", "ce"] = option(
-        "auto", help="mse or mae for regression, ce (softmax cross-entropy) for classification"
-    )
+    loss: Loss = option("auto", help=f"auto: ce to classify, mse to regress; {describe(LOSSES)}")
     dropout: float = option(0.0, help="dropout after each hidden layer")
     l1: float = option(0.0, help="L1 penalty l1 * sum|w| on the weight matrices")
     drop: tuple[str, ...] = option((), help="columns to ignore, comma separated (e.g. id)")

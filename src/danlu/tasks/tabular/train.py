@@ -29,7 +29,8 @@ from danlu.data.tensor_data import TensorData
 from danlu.errors import UsageError
 from danlu.io import write_json
 from danlu.metrics import classification_metrics, regression_metrics
-from danlu.tasks.tabular.config import TabularTrainConfig
+from danlu.names import implement
+from danlu.tasks.tabular.config import LOSSES, TabularTrainConfig
 from danlu.tasks.tabular.model import ModelSpec, TabularModel, model_metadata
 from danlu.train.config import TrainConfig
 from danlu.train.distributed import DistInfo, process_group
@@ -109,7 +110,8 @@ def load_tabular(cfg: TabularTrainConfig) -> TabularData:
     return TabularData(x, y, task, features, table.columns[target_idx], tuple(classes))
 
 
-_LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss, "ce": F.cross_entropy}
+_LOSSES = implement(LOSSES, {"mse": F.mse_loss, "mae": F.l1_loss, "ce": F.cross_entropy},
+                    "tabular losses")  # fmt: skip
 
 
 def _make_loss(cfg: TabularTrainConfig, task: str):
