@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from danlu import __version__
 from danlu.config import add_arguments, build_config
-from danlu.errors import TrainingDiverged, UsageError
+from danlu.errors import DiskFull, TrainingDiverged, UsageError
 from danlu.tasks.command import Command
 from danlu.tasks.demo_config import DemoConfig
 from danlu.tasks.schedule_plot import SchedulePlotConfig
@@ -128,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except TrainingDiverged as exc:
         print(f"danlu {' '.join(command.path)}: training stopped: {exc}", file=sys.stderr)
+        return 1
+    except DiskFull as exc:
+        print(f"danlu {' '.join(command.path)}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -7,7 +7,7 @@ status 2, with no traceback. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["DataError", "TrainingDiverged", "UsageError"]
+__all__ = ["DataError", "DiskFull", "TrainingDiverged", "UsageError"]
 
 
 class UsageError(Exception):
@@ -31,3 +31,31 @@ class DataError(UsageError):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; training stopped before any bad weights were saved."""
+
+
+class DiskFull(OSError):
+    """A file could not be written because its disk is full (or over quota).
+
+    The half-written file is gone and the file it was to replace is intact; the CLI prints
+    the message on one line and exits with status 1.
+    """
+
+    def __init__(self, path: str, needed: int | None, free: int | None) -> None:
+        parts = [f"could not write {path}: no space left on its disk"]
+        if needed is not None:
+            parts.append(f"{_size(needed)} needed")
+        if free is not None:
+            parts.append(f"{_size(free)} free")
+        super().__init__(28, ", ".join(parts) + "; free some space and run again")
+        self.path, self.needed, self.free = path, needed, free
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    raise AssertionError("unreachable")

@@ -14,13 +14,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from danlu.errors import DataError, UsageError
+from danlu.io.text import utf8_lines
 
-__all__ = ["Table", "first_non_utf8_line", "read_csv"]
+__all__ = ["Table", "read_csv"]
 
 
 @dataclass
@@ -124,28 +124,12 @@ def _unique(header: list[str]) -> list[str]:
     return out
 
 
-def first_non_utf8_line(path: str | Path) -> int | None:
-    """1-based number of the first line that is not valid UTF-8 (None if all are)."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
-    return None
-
-
-def _text_lines(fh: Any, path: str, failed: list[DataError]) -> Iterator[str]:
-    """The file's lines decoded as UTF-8 (a leading BOM dropped); stops at the first line
-    that is not UTF-8, with its error in ``failed``."""
-    for number, raw in enumerate(fh, 1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            failed.append(DataError(path, number, f"not UTF-8 text ({exc.reason}); save it "
-                                    "as UTF-8"))  # fmt: skip
-            return
-        yield text.removeprefix("\ufeff") if number == 1 else text
+def _until_error(lines: Iterator[str], failed: list[DataError]) -> Iterator[str]:
+    """``lines`` up to the first one that is not UTF-8, whose error goes into ``failed``."""
+    try:
+        yield from lines
+    except DataError as exc:
+        failed.append(exc)
 
 
 def read_csv(path: str | Path, *, delimiter: str = ",", defer_errors: bool = False) -> Table:
@@ -171,7 +155,8 @@ def read_csv(path: str | Path, *, delimiter: str = ",", defer_errors: bool = Fal
     lines: list[int] = []
     failed: list[DataError] = []
     with open(p, "rb") as fh:
-        reader = csv.reader(_text_lines(fh, str(p), failed), delimiter=delimiter)
+        reader = csv.reader(_until_error(utf8_lines(fh, str(p), keep_ends=True), failed),
+                            delimiter=delimiter)  # fmt: skip
         try:
             for fields in reader:
                 line = reader.line_num

@@ -59,7 +59,7 @@ def save_arrays(
 
     flat = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
     path = Path(path)
-    with replacing(path) as tmp:
+    with replacing(path, sum(a.nbytes for a in flat.values())) as tmp:
         save_file(flat, str(tmp), metadata=pack_metadata(metadata))
         fsync_file(tmp)
     return path

@@ -66,6 +66,9 @@ class TrainConfig:
     checkpoint_every: int = option(0, help="write a resumable checkpoint every N steps (0: off)")
     keep_checkpoints: int = option(2, help="how many recent checkpoints to keep")
     resume: bool = option(False, help="continue from the last checkpoint in --out")
+    overwrite: bool = option(
+        False, help="replace the run already in --out (deletes the files it wrote first)"
+    )
     log_every: int = option(10, help="log the training loss every N steps")
     inspect: int = option(
         0, help="every N steps log per-layer activation stats and gradient norms (0: off)"
@@ -89,6 +92,9 @@ class TrainConfig:
         require_at_least(1, {"--keep-checkpoints": self.keep_checkpoints})
         if self.patience and not self.early_stop_metric:
             raise UsageError("--patience needs --early-stop-metric (e.g. val_loss)")
+        if self.resume and self.overwrite:
+            raise UsageError("--resume continues the run in --out and --overwrite replaces it: "
+                             "pass one of them")  # fmt: skip
         if self.optimizer not in optimizer_names():
             raise UsageError(f"unknown optimizer {self.optimizer!r}; valid: "
                              f"{', '.join(optimizer_names())}")  # fmt: skip
