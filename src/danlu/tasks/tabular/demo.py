@@ -26,7 +26,9 @@ def _tabular(
             out=str(out),
             hidden=hidden,
             val_fraction=0.25,
-            train=TrainConfig(device=device, quiet=True, early_stop_metric="val_loss", **train),
+            train=TrainConfig(
+                device=device, quiet=True, early_stop_metric="val_loss", overwrite=True, **train
+            ),  # a demo replaces its earlier run
         )
         return train_tabular(cfg)
 

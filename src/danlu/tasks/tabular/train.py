@@ -33,7 +33,8 @@ from danlu.names import implement
 from danlu.tasks.tabular.config import LOSSES, TabularTrainConfig
 from danlu.tasks.tabular.model import ModelSpec, TabularModel, model_metadata
 from danlu.train.config import TrainConfig
-from danlu.train.distributed import DistInfo, process_group
+from danlu.train.distributed import DistInfo
+from danlu.train.launch import training_run
 from danlu.train.run_log import plot_runs, read_events
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
@@ -203,7 +204,7 @@ def _resume_if_started(tc: TrainConfig, out: Path) -> TrainConfig:
 
 def train_tabular(cfg: TabularTrainConfig) -> dict[str, Any]:
     """Train (optionally K-fold) and write the run folder; return the final metrics."""
-    with process_group(cfg.train.device) as dist:
+    with training_run(cfg.out, cfg.train) as dist:
         return _train(cfg, dist)
 
 

@@ -26,7 +26,7 @@ def _train(task: str, out: Path, device: str) -> dict[str, Any]:
         train=str(sample_path(sample)), out=str(out), dev_fraction=0.15,
         model=config.TaggerOptions(head="crf", embedding_dim=64, hidden=64),
         optim=TrainConfig(epochs=epochs, batch_size=8, lr=5e-3, grad_clip=5.0, device=device,
-                          quiet=True, early_stop_metric="val_f1"),
+                          quiet=True, early_stop_metric="val_f1", overwrite=True),
     )  # fmt: skip
     return train(cfg)
 

@@ -53,7 +53,7 @@ from danlu.tasks.tagging.sequences import (
     warn_or_reject,
 )
 from danlu.train.config import TrainConfig
-from danlu.train.distributed import process_group
+from danlu.train.launch import training_run
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
 
@@ -190,7 +190,7 @@ LabelsOf = Callable[[list[TaggedSentence], list[TaggedSentence]], Labels]
 def _train(cfg: TagTrainConfig | SegTrainConfig, task: TaggingTask, read: Reader,
            labels_of: LabelsOf) -> dict[str, Any]:  # fmt: skip
     """Train ``task``'s tagger on the sentences ``read`` gives into ``cfg.out``."""
-    with process_group(cfg.optim.device) as dist:
+    with training_run(cfg.out, cfg.optim) as dist:
         out = Path(cfg.out)
         train, dev = split_dev(cfg, read)
         labels = labels_of(train, dev)
