@@ -40,10 +40,14 @@ class DiskFull(OSError):
     the message on one line and exits with status 1.
     """
 
-    def __init__(self, path: str, needed: int | None, free: int | None) -> None:
+    def __init__(
+        self, path: str, needed: int | None, free: int | None, at_least: int | None = None
+    ) -> None:
         parts = [f"could not write {path}: no space left on its disk"]
         if needed is not None:
             parts.append(f"{_size(needed)} needed")
+        elif at_least:
+            parts.append(f"more than {_size(at_least)} needed")
         if free is not None:
             parts.append(f"{_size(free)} free")
         super().__init__(28, ", ".join(parts) + "; free some space and run again")

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 from danlu.errors import DataError
+from danlu.io.text import decode_utf8
 
 __all__ = [
     "SCHEMES",
@@ -120,11 +121,10 @@ def read_conll(
         raise DataError(str(path), None, f"unknown tag scheme {scheme!r}; valid: auto, bio, "
                         "bioes, bmes")  # fmt: skip
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(str(path), None, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(str(path), None, f"not UTF-8 text ({exc.reason})") from None
+    text = decode_utf8(raw, str(path))  # a bad byte: its line is named
 
     raw: list[tuple[int, list[tuple[str, str, int]]]] = []  # (first line, [(token, tag, line)])
     current: list[tuple[str, str, int]] = []

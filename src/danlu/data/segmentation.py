@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from danlu.errors import DataError
+from danlu.io.text import decode_utf8
 
 __all__ = [
     "PDSentence",
@@ -87,15 +88,15 @@ def tags_to_words(chars: Sequence[str], tags: Sequence[str]) -> list[str]:
 def _read_lines(path: Path) -> list[str]:
     try:
         if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                return fh.read().splitlines()
-        return path.read_text(encoding="utf-8").splitlines()
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read()
+        else:
+            raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(str(path), None, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(str(path), None, f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:  # e.g. a corrupt gzip file
         raise DataError(str(path), None, f"cannot read: {exc}") from None
+    return decode_utf8(raw, str(path)).splitlines()  # a bad byte: its line is named
 
 
 def _empty_lines(path: Path, numbers: list[int], strict: bool) -> None:

@@ -37,22 +37,31 @@ def _read_umask() -> int:
 _FILE_MODE = 0o666 & ~_read_umask()
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` says the disk is full: ENOSPC/EDQUOT, or a writer's own error whose
-    text carries it (safetensors reports ``Os { code: 28, ... }``)."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    text = str(exc)
-    return "No space left on device" in text or "code: 28," in text
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an exception it was raised from, says the disk is full: ENOSPC or
+    EDQUOT, or a writer's own error whose text carries it (safetensors reports
+    ``Os { code: 28, ... }``; torch.save's zip writer raises a RuntimeError from the
+    OSError)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(exc)
+        if "No space left on device" in text or "code: 28," in text:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
-def disk_full(path: Path, needed: int | None = None) -> DiskFull:
-    """The :class:`DiskFull` error for ``path``, with the space free where it was going."""
+def disk_full(path: Path, needed: int | None = None, at_least: int | None = None) -> DiskFull:
+    """The :class:`DiskFull` error for ``path``, with the space free where it was going;
+    ``needed``: the size to write if known, else ``at_least``: what was written before the
+    disk filled up."""
     try:
         free: int | None = shutil.disk_usage(path.parent).free
     except OSError:
         free = None
-    return DiskFull(str(path), needed, free)
+    return DiskFull(str(path), needed, free, at_least=at_least)
 
 
 @contextlib.contextmanager
@@ -73,7 +82,9 @@ def replacing(path: Path, size: int | None = None) -> Iterator[Path]:
         os.replace(tmp, path)
     except Exception as exc:
         if is_disk_full(exc):
-            raise disk_full(path, size) from None
+            written = tmp.stat().st_size if tmp.exists() else 0
+            tmp.unlink(missing_ok=True)  # first: the space it took counts as free
+            raise disk_full(path, size, at_least=written if size is None else None) from None
         raise
     finally:
         if tmp.exists():

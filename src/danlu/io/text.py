@@ -17,7 +17,25 @@ from collections.abc import Iterable, Iterator
 
 from danlu.errors import DataError
 
-__all__ = ["stdin_is_terminal", "stdin_lines", "utf8_lines"]
+__all__ = ["decode_utf8", "stdin_is_terminal", "stdin_lines", "utf8_lines"]
+
+
+def decode_utf8(raw: bytes, name: str, first_line: int = 1) -> str:
+    """``raw`` (a whole file, or one line numbered ``first_line``) decoded as UTF-8.
+
+    Raises:
+        DataError: ``name:LINE: not UTF-8 text (byte 0xE9 at byte 3 of the line); ...``,
+            the line and byte of the first undecodable byte.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = first_line + raw.count(b"\n", 0, exc.start)
+        raise DataError(
+            name, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02X} at byte "
+            f"{exc.start - line_start + 1} of the line); convert it, e.g. iconv -f GBK -t UTF-8",
+        ) from None  # fmt: skip
 
 
 def utf8_lines(raw_lines: Iterable[bytes], name: str, keep_ends: bool = False) -> Iterator[str]:
@@ -26,16 +44,10 @@ def utf8_lines(raw_lines: Iterable[bytes], name: str, keep_ends: bool = False) -
     A leading byte-order mark is dropped; the line ending too, unless ``keep_ends``.
 
     Raises:
-        DataError: ``name:LINE: not UTF-8 text (byte 0xE9 at byte 3 of the line); ...``.
+        DataError: a line that is not UTF-8 (:func:`decode_utf8`).
     """
     for number, raw in enumerate(raw_lines, 1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                name, number, f"not UTF-8 text (byte 0x{raw[exc.start]:02X} at byte "
-                f"{exc.start + 1} of the line); convert it, e.g. iconv -f GBK -t UTF-8",
-            ) from None  # fmt: skip
+        text = decode_utf8(raw, name, number)
         if number == 1:
             text = text.removeprefix("\ufeff")
         yield text if keep_ends else text.rstrip("\r\n")

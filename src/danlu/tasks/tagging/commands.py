@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from danlu.io.text import stdin_is_terminal, stdin_lines
 from danlu.tasks.command import Command, TrainEntry, training_command
 from danlu.tasks.tagging import config
 
@@ -44,14 +45,15 @@ def _seg_eval(cfg: config.SegEvalConfig) -> int:
 def _tag_predict(cfg: config.TagPredictConfig) -> int:
     from danlu.tasks.tagging.ner import predict_stream
 
-    predict_stream(cfg, sys.stdin, sys.stdout)
+    # UTF-8 or one line naming the bad byte; a person typing gets each answer at once
+    predict_stream(cfg, stdin_lines(), sys.stdout, line_by_line=stdin_is_terminal())
     return 0
 
 
 def _seg_cut(cfg: config.SegCutConfig) -> int:
     from danlu.tasks.tagging.seg import cut_lines
 
-    cut_lines(cfg, sys.stdin, sys.stdout)
+    cut_lines(cfg, stdin_lines(), sys.stdout, line_by_line=stdin_is_terminal())
     return 0
 
 

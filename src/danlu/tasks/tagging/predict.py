@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from danlu.data.conll import TaggedSentence
+from danlu.errors import DataError
 from danlu.io import write_json
 from danlu.tasks.tagging.config import InferenceConfig
 from danlu.tasks.tagging.model import Tagger, TaggerSpec, load_tagger
@@ -151,7 +152,10 @@ def answer_lines(
     batch_size: int = 256,
 ) -> int:
     """Read ``lines`` (line endings stripped) in batches, write ``answer(batch)``'s output
-    lines to ``stream`` (one per input line), flushing after each batch; returns #lines."""
+    lines to ``stream`` (one per input line), flushing after each batch; returns #lines.
+
+    If reading fails (a line that is not UTF-8), the lines read before it are answered
+    before the error goes on."""
     batch: list[str] = []
     count = 0
 
@@ -161,10 +165,14 @@ def answer_lines(
         stream.flush()
         batch.clear()
 
-    for line in lines:
-        batch.append(line.rstrip("\r\n"))
-        count += 1
-        if len(batch) >= batch_size:
-            flush()
+    try:
+        for line in lines:
+            batch.append(line.rstrip("\r\n"))
+            count += 1
+            if len(batch) >= batch_size:
+                flush()
+    except DataError:  # a bad line further on (not UTF-8): the lines before it get answers
+        flush()
+        raise
     flush()
     return count

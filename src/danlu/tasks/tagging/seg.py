@@ -128,16 +128,18 @@ def evaluate_segmenter(cfg: SegEvalConfig) -> dict[str, Any]:
     return evaluate_file(SEG, cfg, lambda: read_seg(cfg.gold, cfg.format), cfg.out)
 
 
-def cut_lines(cfg: SegCutConfig, lines: Iterable[str], stream: TextIO | None = None) -> int:
+def cut_lines(cfg: SegCutConfig, lines: Iterable[str], stream: TextIO | None = None,
+              line_by_line: bool = False) -> int:  # fmt: skip
     """Segment each input line and write its words separated by one space (to standard
-    output by default); returns #lines."""
+    output by default); ``line_by_line``: answer each line before reading the next (a
+    person types them); returns #lines."""
     tagger = load_for(SEG.name, cfg)
 
     def answer(batch: list[str]) -> Iterable[str]:
         words = segment(tagger.model, batch, tagger.batch_size, tagger.device)
         return (" ".join(w) for w in words)
 
-    return answer_lines(lines, answer, stream or sys.stdout)
+    return answer_lines(lines, answer, stream or sys.stdout, 1 if line_by_line else 256)
 
 
 def format_scores(scores: dict[str, Any]) -> str:
