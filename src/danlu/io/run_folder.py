@@ -105,7 +105,7 @@ def _clear(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def _locked(folder: Path, flag: str) -> Iterator[None]:
     import fcntl  # POSIX; see claim_run_folder for other systems
 
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
@@ -115,7 +115,7 @@ def _locked(folder: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             raise UsageError(f"{folder} is in use by another danlu run (PID {holder}); wait "
-                             "for it to finish or choose another --out") from None  # fmt: skip
+                             f"for it to finish or choose another {flag}") from None  # fmt: skip
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
@@ -125,7 +125,7 @@ def _locked(folder: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def claim_run_folder(
-    path: str | Path, *, resume: bool, overwrite: bool, main: bool = True
+    path: str | Path, *, resume: bool, overwrite: bool, main: bool = True, flag: str = "--out"
 ) -> Iterator[Path]:
     """Check, lock and prepare the run folder ``path`` for one run (module docstring).
 
@@ -134,16 +134,18 @@ def claim_run_folder(
         overwrite: the run replaces the one in the folder (``--overwrite``).
         main: False in torchrun processes of rank > 0: they only check the path (rank 0
             holds the lock and writes the files).
+        flag: how the user named the folder, for the messages (``-output`` for a model
+            prefix's run folder).
 
     Raises:
         UsageError: the path cannot be a folder, holds another run, or is in use.
     """
-    folder = check_output_folder(path)
+    folder = check_output_folder(path, flag)
     if not main:
         yield folder
         return
     folder.mkdir(parents=True, exist_ok=True)
-    lock = _locked(folder) if hasattr(os, "pread") else contextlib.nullcontext()
+    lock = _locked(folder, flag) if hasattr(os, "pread") else contextlib.nullcontext()
     with lock:
         found = earlier_run(folder)
         if found and not resume:
@@ -151,6 +153,6 @@ def claim_run_folder(
                 shown = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
                 raise UsageError(f"{folder} already holds a run ({shown}); pass --resume to "
                                  "continue it, --overwrite to replace it, or choose another "
-                                 "--out")  # fmt: skip
+                                 f"{flag}")  # fmt: skip
             _clear(folder)
         yield folder

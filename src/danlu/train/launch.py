@@ -29,11 +29,14 @@ __all__ = ["training_run"]
 
 
 @contextmanager
-def training_run(out: str | Path, config: TrainConfig) -> Iterator[DistInfo]:
-    """Join the process group and claim ``out`` for one run; see the module docstring."""
+def training_run(out: str | Path, config: TrainConfig, flag: str = "--out") -> Iterator[DistInfo]:
+    """Join the process group and claim ``out`` for one run; see the module docstring.
+
+    ``flag``: how the user named the folder, for the messages.
+    """
     with (
         process_group(config.device) as dist,
         claim_run_folder(out, resume=config.resume, overwrite=config.overwrite,
-                         main=dist.is_main),
+                         main=dist.is_main, flag=flag),
     ):  # fmt: skip
         yield dist

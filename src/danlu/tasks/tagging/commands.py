@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from danlu.io.text import stdin_is_terminal, stdin_lines
+from danlu.io.text import stdin_batches
 from danlu.tasks.command import Command, TrainEntry, training_command
 from danlu.tasks.tagging import config
 
@@ -45,15 +45,15 @@ def _seg_eval(cfg: config.SegEvalConfig) -> int:
 def _tag_predict(cfg: config.TagPredictConfig) -> int:
     from danlu.tasks.tagging.ner import predict_stream
 
-    # UTF-8 or one line naming the bad byte; a person typing gets each answer at once
-    predict_stream(cfg, stdin_lines(), sys.stdout, line_by_line=stdin_is_terminal())
+    # UTF-8 or one line naming the bad byte; a typed line is answered at once
+    predict_stream(cfg, stdin_batches(), sys.stdout)
     return 0
 
 
 def _seg_cut(cfg: config.SegCutConfig) -> int:
     from danlu.tasks.tagging.seg import cut_lines
 
-    cut_lines(cfg, stdin_lines(), sys.stdout, line_by_line=stdin_is_terminal())
+    cut_lines(cfg, stdin_batches(), sys.stdout)
     return 0
 
 

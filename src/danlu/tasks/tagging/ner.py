@@ -84,15 +84,15 @@ def spans_json(text: str, tags: list[str]) -> dict[str, Any]:
     return {"text": text, "entities": entities}
 
 
-def predict_stream(cfg: TagPredictConfig, lines: Iterable[str], stream: TextIO | None = None,
-                   line_by_line: bool = False) -> int:  # fmt: skip
-    """Tag each line of ``lines`` and write its JSON object to ``stream`` (standard output
-    by default); ``line_by_line``: answer each line before reading the next (a person
-    types them); returns #lines."""
+def predict_stream(cfg: TagPredictConfig, batches: Iterable[Sequence[str]],
+                   stream: TextIO | None = None) -> int:  # fmt: skip
+    """Tag each input line and write its JSON object to ``stream`` (standard output
+    by default); ``batches``: lists of input lines (e.g.
+    :func:`danlu.io.text.stdin_batches`); returns #lines."""
     tagger = load_for(NER.name, cfg)
 
     def answer(batch: list[str]) -> Iterable[str]:
         for text, tags in zip(batch, tagger.tags([list(t) for t in batch]), strict=True):
             yield json.dumps(spans_json(text, tags), ensure_ascii=False)
 
-    return answer_lines(lines, answer, stream or sys.stdout, 1 if line_by_line else 256)
+    return answer_lines(batches, answer, stream or sys.stdout)

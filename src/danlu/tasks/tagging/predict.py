@@ -24,7 +24,6 @@ import torch
 from torch import nn
 
 from danlu.data.conll import TaggedSentence
-from danlu.errors import DataError
 from danlu.io import write_json
 from danlu.tasks.tagging.config import InferenceConfig
 from danlu.tasks.tagging.model import Tagger, TaggerSpec, load_tagger
@@ -146,33 +145,20 @@ def evaluate_file(task: TaggingTask, cfg: InferenceConfig,
 
 
 def answer_lines(
-    lines: Iterable[str],
+    batches: Iterable[Sequence[str]],
     answer: Callable[[list[str]], Iterable[str]],
     stream: TextIO,
-    batch_size: int = 256,
 ) -> int:
-    """Read ``lines`` (line endings stripped) in batches, write ``answer(batch)``'s output
-    lines to ``stream`` (one per input line), flushing after each batch; returns #lines.
+    """Write ``answer(batch)``'s output lines (one per input line) for each batch of input
+    lines, flushing after each batch; returns the number of lines.
 
-    If reading fails (a line that is not UTF-8), the lines read before it are answered
-    before the error goes on."""
-    batch: list[str] = []
+    Standard input comes in :func:`danlu.io.text.stdin_batches` (what has arrived: a piped
+    file in large batches, a typed line at once).
+    """
     count = 0
-
-    def flush() -> None:
-        for out in answer(batch):
-            stream.write(out + "\n")
+    for batch in batches:
+        lines = [line.rstrip("\r\n") for line in batch]
+        stream.write("".join(out + "\n" for out in answer(lines)))
         stream.flush()
-        batch.clear()
-
-    try:
-        for line in lines:
-            batch.append(line.rstrip("\r\n"))
-            count += 1
-            if len(batch) >= batch_size:
-                flush()
-    except DataError:  # a bad line further on (not UTF-8): the lines before it get answers
-        flush()
-        raise
-    flush()
+        count += len(lines)
     return count

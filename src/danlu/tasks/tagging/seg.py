@@ -128,18 +128,18 @@ def evaluate_segmenter(cfg: SegEvalConfig) -> dict[str, Any]:
     return evaluate_file(SEG, cfg, lambda: read_seg(cfg.gold, cfg.format), cfg.out)
 
 
-def cut_lines(cfg: SegCutConfig, lines: Iterable[str], stream: TextIO | None = None,
-              line_by_line: bool = False) -> int:  # fmt: skip
+def cut_lines(cfg: SegCutConfig, batches: Iterable[Sequence[str]],
+              stream: TextIO | None = None) -> int:  # fmt: skip
     """Segment each input line and write its words separated by one space (to standard
-    output by default); ``line_by_line``: answer each line before reading the next (a
-    person types them); returns #lines."""
+    output by default); ``batches``: lists of input lines
+    (e.g. :func:`danlu.io.text.stdin_batches`); returns #lines."""
     tagger = load_for(SEG.name, cfg)
 
     def answer(batch: list[str]) -> Iterable[str]:
         words = segment(tagger.model, batch, tagger.batch_size, tagger.device)
         return (" ".join(w) for w in words)
 
-    return answer_lines(lines, answer, stream or sys.stdout, 1 if line_by_line else 256)
+    return answer_lines(batches, answer, stream or sys.stdout)
 
 
 def format_scores(scores: dict[str, Any]) -> str:

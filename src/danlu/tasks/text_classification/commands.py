@@ -65,16 +65,17 @@ def _test_label(cfg: TestConfig) -> int:
 
 def _predict_with(with_prob: bool):
     def run(cfg: PredictConfig) -> int:
+        from danlu.io.text import stdin_batches
         from danlu.tasks.text_classification.data import read_text
         from danlu.tasks.text_classification.load import load_model
-        from danlu.tasks.text_classification.predict import predict_stream
+        from danlu.tasks.text_classification.predict import BATCH, file_batches, predict_stream
 
         model = load_model(cfg.model)
-        if cfg.file == "-":
-            predict_stream(model, sys.stdin, cfg.k, cfg.threshold, with_prob, batch=1)
+        if cfg.file == "-":  # batches of what has arrived: a pipe full, or a typed line
+            batches = stdin_batches(BATCH)
         else:
-            lines = read_text(cfg.file).splitlines()
-            predict_stream(model, lines, cfg.k, cfg.threshold, with_prob)
+            batches = file_batches(read_text(cfg.file).splitlines())
+        predict_stream(model, batches, cfg.k, cfg.threshold, with_prob)
         return 0
 
     return run

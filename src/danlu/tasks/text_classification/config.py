@@ -134,7 +134,7 @@ class SupervisedConfig:
     )
     batch_size: int = option(
         0, help="examples per numpy step of each thread (0: 1 with -engine c, else automatic: "
-        "64 at most, fewer at high -lr)",
+        "64 at most, fewer at high -lr and on short lines)",
         aliases=_ft("batch"),
     )  # fmt: skip
     weight_decay: float = option(

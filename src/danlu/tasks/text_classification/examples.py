@@ -74,6 +74,21 @@ class Examples:
         self.ntok = np.fromiter(map(len, corpus.words), np.int64, n) + given + 1
         self.total = int(corpus.ntokens)
 
+    def max_share(self) -> float:
+        """The largest mean weight of one input row in the hidden vectors of the lines::
+
+            max_r mean_lines n_r(line) / |rows(line)|
+
+        (``n_r``: occurrences of row ``r`` in the line). It is usually ``</s>``'s, the mean
+        of ``1 / |rows|``: 0.05 for THUCNews titles cut by jieba, 0.27 left uncut. A batch of
+        ``B`` lines moves that row by ``B x max_share`` per-example steps at once
+        (:func:`numpy_engine.auto_batch`).
+        """
+        if not len(self.rows):
+            return 0.0
+        weight = np.repeat(1.0 / np.maximum(self.lengths, 1), self.lengths)  # per row occurrence
+        return float(np.bincount(self.rows, weights=weight).max() / len(self.lengths))
+
 
 @dataclass
 class Workload:

@@ -29,21 +29,24 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from danlu.config import config_to_dict
 from danlu.data import TensorData
 from danlu.errors import UsageError
 from danlu.functional.multilabel import zlpr_loss
+from danlu.io import write_json
 from danlu.tasks.text_classification.config import SupervisedConfig
 from danlu.tasks.text_classification.data import LabeledCorpus, load_vectors, read_labeled_file
 from danlu.tasks.text_classification.neural_model import NeuralTextModel, build_net
 from danlu.tasks.text_classification.predict import evaluate as evaluate_model
 from danlu.train.config import TrainConfig
-from danlu.train.distributed import process_group
+from danlu.train.launch import training_run
 from danlu.train.seed import seed_everything
 from danlu.train.trainer import Trainer
 
@@ -55,13 +58,34 @@ VALIDATION_HINT = "pass -validation FILE"
 def train_neural(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]]:
     """Train ``cfg.model`` on ``cfg.input``; returns the model and the Trainer's metrics.
 
-    Runs in torchrun's process group when launched by it (a plain run: one process).
+    Runs in torchrun's process group when launched by it (a plain run: one process), with
+    the run folder ``PREFIX.run`` claimed for the whole training
+    (:func:`danlu.train.launch.training_run`): a second run on the same prefix is refused
+    while this one lasts (naming its PID), and the files of an earlier, finished run there
+    are replaced, as ``PREFIX.safetensors`` is.
     """
-    with process_group(cfg.device):
-        return _train(cfg)
+    train_cfg = _train_config(cfg)
+    run_dir = cfg.output + ".run" if cfg.output else tempfile.mkdtemp(prefix="danlu-textclf-")
+    with training_run(run_dir, train_cfg, flag="-output") as dist:
+        if dist.is_main:  # the options of the run, as every run folder has them
+            write_json(Path(run_dir) / "config.json", config_to_dict(cfg))
+        return _train(cfg, train_cfg, run_dir)
 
 
-def _train(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]]:
+def _train_config(cfg: SupervisedConfig) -> TrainConfig:
+    """The Trainer's options: AdamW at ``-lr``; replaces an earlier run's files."""
+    return TrainConfig(
+        epochs=cfg.epoch, batch_size=cfg.batch_size or 64, seed=cfg.seed, lr=cfg.lr,
+        optimizer="adamw", device=cfg.device, early_stop_metric="val_accuracy",
+        # early stopping only with -validation (-patience has fastText's default, 3)
+        patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2, ema=cfg.ema,
+        weight_decay=cfg.weight_decay, adversarial=cfg.adversarial, overwrite=True,
+    )  # fmt: skip
+
+
+def _train(
+    cfg: SupervisedConfig, train_cfg: TrainConfig, run_dir: str
+) -> tuple[NeuralTextModel, dict[str, Any]]:
     corpus = read_labeled_file(cfg.input, cfg.label, cfg.tokenizer)
     if not corpus.words:
         raise UsageError(f"{cfg.input}: no line with a label (prefix {cfg.label!r})")
@@ -89,14 +113,6 @@ def _train(cfg: SupervisedConfig) -> tuple[NeuralTextModel, dict[str, Any]]:
             return F.binary_cross_entropy_with_logits(logits, y)
         return zlpr_loss(logits, y)
 
-    train_cfg = TrainConfig(
-        epochs=cfg.epoch, batch_size=cfg.batch_size or 64, seed=cfg.seed, lr=cfg.lr,
-        optimizer="adamw", device=cfg.device, early_stop_metric="val_accuracy",
-        # early stopping only with -validation (-patience has fastText's default, 3)
-        patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2, ema=cfg.ema,
-        weight_decay=cfg.weight_decay, adversarial=cfg.adversarial,
-    )  # fmt: skip
-    run_dir = cfg.output + ".run" if cfg.output else tempfile.mkdtemp(prefix="danlu-textclf-")
     trainer = Trainer(model.net, loss_fn, data, train_cfg, run_dir,
                       evaluate=_evaluator(cfg, model), validation_hint=VALIDATION_HINT)  # fmt: skip
     return model, trainer.fit()

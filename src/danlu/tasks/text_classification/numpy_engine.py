@@ -27,7 +27,7 @@ import numpy as np
 
 from danlu.tasks.text_classification.examples import Workload
 
-__all__ = ["NumpyEngine", "auto_batch", "decayed_lr"]
+__all__ = ["REFERENCE_SHARE", "NumpyEngine", "auto_batch", "decayed_lr"]
 
 
 def decayed_lr(lr: float, seen: int, rate: int, total_tokens: float) -> float:
@@ -46,24 +46,58 @@ def decayed_lr(lr: float, seen: int, rate: int, total_tokens: float) -> float:
     return lr * max(0.0, 1.0 - (seen - seen % rate) / total_tokens)
 
 
-def auto_batch(n_examples: int, lr: float, workers: int = 1, loss: str = "softmax") -> int:
+# The share of the most shared input row in a hidden vector that auto_batch's budgets were
+# measured at: THUCNews titles segmented with jieba, -wordNgrams 2 (about 20 rows a line,
+# </s> one of them).
+REFERENCE_SHARE = 0.05
+
+
+def auto_batch(
+    n_examples: int, lr: float, workers: int = 1, loss: str = "softmax",
+    share: float = REFERENCE_SHARE,
+) -> int:  # fmt: skip
     """Examples per step of each worker when ``-batch`` is 0.
 
     Small data wants per-example steps (fastText's); large data gains speed from batching.
-    A batch sums its examples' updates, so its step grows with ``lr x batch``: at
-    fastText's larger learning rates (1 to 2 on THUCNews) batches of 64 diverge where
-    per-example steps do not, so the batch shrinks as ``32 / lr`` (64 at ``-lr 0.5``, 16
-    at 2). ``ova`` moves every label's output on every example (its gradient has up to C
-    entries of size ~1, where softmax's sums to at most 2), so it gets half that: on
-    THUCNews ``-loss ova -lr 0.5`` diverged with batches of 64 and trains with 32.
-    Workers apply their steps concurrently: the total is split between them.
+    A batch sums its examples' updates, each computed at the weights of the batch start,
+    so a parameter that ``B`` examples share takes ``B`` steps at once, none of which saw
+    the others (the delay of Hogwild with ``B`` workers). For the output rows that step
+    grows with ``lr x B``: at fastText's larger learning rates (1 to 2 on THUCNews)
+    batches of 64 diverge where per-example steps do not, so the batch shrinks as
+    ``32 / lr`` (64 at ``-lr 0.5``, 16 at 2). ``ova`` moves every label's output on every
+    example (its gradient has up to C entries of size ~1, where softmax's sums to at most
+    2), so it gets half that: on THUCNews ``-loss ova -lr 0.5`` diverged with batches of 64
+    and trains with 32. Workers apply their steps concurrently: the total is split between
+    them.
+
+    The input rows are shared too: ``</s>`` is in every line. Row ``r`` weighs
+    ``n_r(line) / |rows(line)|`` in a line's hidden vector (:meth:`Examples.max_share`)::
+
+        share = max_r mean_lines n_r(line) / |rows(line)|
+
+    so a batch moves the most shared row by ``B x share`` per-example steps at once, and
+    the more of each hidden vector that row is, the more alike the hidden vectors are, and
+    the more the output rows' summed steps add up too. The budgets above hold up to
+    ``share = REFERENCE_SHARE`` (THUCNews titles cut by jieba: about 20 rows a line);
+    beyond it the batch shrinks as ``(REFERENCE_SHARE / share) ** 1.5``. Measured on lines
+    of 1, 2, 4 and 8 words (``share`` 0.33, 0.2, 0.11, 0.06) at ``-lr`` 0.5, 1 and 2: the
+    largest batch that trains as per-example steps do falls between ``1 / share`` and
+    ``1 / share ** 2``; at ``-lr`` 0.5 and 1 this rule gives half of it or less (or 1, the
+    per-example step, where that is the largest). THUCNews titles left
+    unsegmented are one token a line (about 3 rows with ``-wordNgrams 2``, ``share``
+    0.274): with batches of 64 at ``-lr 0.5`` the ``</s>`` row and the output rows grew
+    together, several-fold a step, to NaN within the first epoch; they train with batches
+    of 16 and this rule gives 4.
 
     Example:
         >>> auto_batch(45_000, 0.5), auto_batch(45_000, 0.5, workers=2), auto_batch(100, 0.1)
         (64, 32, 1)
+        >>> auto_batch(45_000, 0.5, share=0.274)
+        4
     """
     budget = 16 if loss == "ova" else 32
-    total = min(64, n_examples // 700, int(budget / lr))
+    shared = max(1.0, share / REFERENCE_SHARE) ** 1.5
+    total = min(64, n_examples // 700, int(budget / lr / shared))
     return int(max(1, total // workers))
 
 

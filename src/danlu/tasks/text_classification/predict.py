@@ -7,14 +7,20 @@ Over the lines with at least one known label (micro-averaged)::
 
 where ``pred_k`` are the (at most ``k``) labels whose probability reaches the threshold.
 
+``danlu predict`` answers a batch of lines at a time: a file by name in slices of
+:data:`BATCH` lines, standard input in batches of the lines that have arrived (a file or a
+pipe full of lines is batched, a line typed or written by a program that waits is
+answered at once).
+
 Example:
     >>> n, p, r = evaluate(model, read_labeled_file("dev.txt"), k=1)  # doctest: +SKIP
+    >>> predict_stream(model, stdin_batches(BATCH), 1, 0.0, with_prob=False)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 from danlu.tasks.text_classification.data import (
@@ -27,6 +33,7 @@ from danlu.tasks.text_classification.model import FastTextModel
 
 __all__ = [
     "evaluate",
+    "file_batches",
     "format_prediction",
     "format_test",
     "format_test_label",
@@ -34,6 +41,8 @@ __all__ = [
     "test_file",
     "test_label_file",
 ]
+
+BATCH = 4096  # lines predicted together
 
 
 def evaluate(
@@ -119,40 +128,33 @@ def format_prediction(pred: list[tuple[str, float]], with_prob: bool) -> str:
 
 def predict_stream(
     model: FastTextModel,
-    lines: Iterable[str],
+    batches: Iterable[Sequence[str]],
     k: int,
     threshold: float,
     with_prob: bool,
     out: TextIO | None = None,
-    batch: int = 4096,
 ) -> int:
-    """Predict ``lines`` and write one answer per line; returns the number of lines.
+    """Predict each batch of lines, write one answer per line and flush; returns the
+    number of lines.
 
-    A batch is flushed as soon as it is full; with ``batch=1`` each line is answered (and
-    flushed) before the next is read, so the command can sit in a pipe.
+    Answers leave a batch at a time: :func:`file_batches` for a file read whole,
+    :func:`danlu.io.text.stdin_batches` for the lines of standard input that have
+    arrived.
     """
     stream = sys.stdout if out is None else out
     tokenize = get_tokenizer(model.tokenizer)
     prefix = model.args.get("label", "__label__")
-    pending: list[list[str]] = []
     n = 0
-
-    def flush() -> None:
-        for pred in model.predict_tokens(pending, k, threshold):
-            stream.write(format_prediction(pred, with_prob) + "\n")
+    for batch in batches:
+        texts = [parse_line(line, prefix, tokenize)[0] for line in batch]
+        stream.write("".join(format_prediction(pred, with_prob) + "\n"
+                             for pred in model.predict_tokens(texts, k, threshold)))  # fmt: skip
         stream.flush()
-        pending.clear()
-
-    for line in _strip_newlines(lines):
-        pending.append(parse_line(line, prefix, tokenize)[0])
-        n += 1
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
+        n += len(texts)
     return n
 
 
-def _strip_newlines(lines: Iterable[str]) -> Iterator[str]:
-    for line in lines:
-        yield line.rstrip("\r\n")
+def file_batches(lines: Sequence[str], size: int = BATCH) -> Iterator[Sequence[str]]:
+    """``lines`` in slices of ``size``."""
+    for i in range(0, len(lines), size):
+        yield lines[i : i + size]

@@ -37,13 +37,14 @@ from pathlib import Path
 import numpy as np
 
 from danlu.errors import UsageError
+from danlu.io import check_output_file
 from danlu.tasks.text_classification.config import (
     QuantizeConfig,
     QuantizeOptions,
     SupervisedConfig,
     resolve_qtype,
 )
-from danlu.tasks.text_classification.data import read_labeled_file
+from danlu.tasks.text_classification.data import read_labeled_file, require_file
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.load import load_model
 from danlu.tasks.text_classification.model import FastTextModel
@@ -150,6 +151,9 @@ def quantize_file(cfg: QuantizeConfig) -> tuple[Path, Path, int, int]:
     """
     src, dst = Path(cfg.input), cfg.output
     out = Path(dst if dst.endswith(".safetensors") else dst + ".safetensors")
+    # before the model is read: a bad path is one line, not a traceback after the work
+    require_file(src, "model file", "give a PREFIX.safetensors written by danlu supervised")
+    check_output_file(out, "-output")
     model = load_model(src)
     if not isinstance(model, FastTextModel):
         raise UsageError(f"{src} holds a -model {model.args.get('model')} network: danlu "
