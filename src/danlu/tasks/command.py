@@ -8,15 +8,26 @@ exit status and raises :class:`danlu.errors.UsageError` for anything the user ca
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import functools
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from danlu.config import config_to_dict
+from danlu.config import FieldSpec, config_to_dict, field_specs
+from danlu.train.config import TrainConfig
+from danlu.train.resume import check_run_folder
 
-__all__ = ["Command", "TrainEntry", "announce_config", "is_main_process", "training_command"]
+__all__ = [
+    "Command",
+    "TrainEntry",
+    "announce_config",
+    "config_summary",
+    "is_main_process",
+    "training_command",
+]
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,55 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
+def _as_flag(spec: FieldSpec, value: Any) -> str:
+    """``--hidden 16,8``, ``--amp``/``--no-amp``, ``--dev ''``: the option as typed."""
+    if isinstance(value, bool):
+        return spec.flag if value else "--no-" + spec.flag[2:]
+    if isinstance(value, tuple | list):
+        value = ",".join(map(str, value))
+    shown = "none" if value is None else shlex.quote(str(value))
+    return shown if spec.positional else f"{spec.flag} {shown}"
+
+
+def config_summary(cfg: Any, width: int = 88) -> str:
+    """A few readable lines: the run folder, then the options that differ from their
+    defaults, as flags (``config.json`` in the run folder keeps every option).
+
+    Example:
+        >>> print(config_summary(cfg))  # doctest: +SKIP
+        config: run folder runs/a; options not at their defaults (all in runs/a/config.json):
+          --data wine.csv --target cultivar --hidden 16 --epochs 150 --lr 0.003
+    """
+    out = getattr(cfg, "out", "")
+    flags = []
+    for spec in field_specs(type(cfg)):
+        value = functools.reduce(getattr, spec.path, cfg)
+        if spec.path != ("out",) and (spec.required or value != spec.default):
+            flags.append(_as_flag(spec, value))
+    where = f"run folder {out}; options" if out else "options"
+    lines = [f"config: {where} not at their defaults"
+             + (f" (all in {os.path.join(out, 'config.json')}):" if out else ":")]  # fmt: skip
+    for flag in flags or ["(none: every option has its default)"]:
+        if len(lines) > 1 and len(lines[-1]) + 1 + len(flag) <= width:
+            lines[-1] += " " + flag
+        else:
+            lines.append("  " + flag)
+    return "\n".join(lines)
+
+
 def announce_config(cfg: Any, quiet: bool = False) -> None:
-    """Print the resolved config as one JSON line (stdout) at the start of a run."""
+    """Print :func:`config_summary` (stdout) at the start of a run, on the main process."""
     if not quiet and is_main_process():
-        print("config: " + json.dumps(config_to_dict(cfg), ensure_ascii=False), flush=True)
+        print(config_summary(cfg), flush=True)
+
+
+def _check_resume(cfg: Any) -> None:
+    """With ``--resume``: the options must be the run's (:mod:`danlu.train.resume`); checked
+    against the run folder's ``config.json`` before the run reads data or rewrites it."""
+    engine = [getattr(cfg, f.name) for f in dataclasses.fields(cfg)
+              if isinstance(getattr(cfg, f.name), TrainConfig)]  # fmt: skip
+    if engine and engine[0].resume:
+        check_run_folder(cfg.out, config_to_dict(cfg))
 
 
 # (train(cfg) -> final metrics, describe(metrics) -> one line), imported when the command runs
@@ -44,8 +100,8 @@ TrainEntry = tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any]], s
 
 def training_command(load: Callable[[], TrainEntry], quiet: Callable[[Any], bool]
                      ) -> Callable[[Any], int]:  # fmt: skip
-    """The ``run`` of a ``... train`` command: print the config, train into ``cfg.out``,
-    print one line of results (rank 0 only).
+    """The ``run`` of a ``... train`` command: check a ``--resume`` against the run's
+    options, print the config, train into ``cfg.out``, print one line of results (rank 0).
 
     ``load()`` imports the task's training module (torch) only when the command runs and
     returns its ``train`` and ``describe`` functions; ``quiet(cfg)`` says whether the
@@ -54,6 +110,7 @@ def training_command(load: Callable[[], TrainEntry], quiet: Callable[[Any], bool
 
     def run(cfg: Any) -> int:
         train, describe = load()
+        _check_resume(cfg)
         announce_config(cfg, quiet(cfg))
         metrics = train(cfg)
         if is_main_process():

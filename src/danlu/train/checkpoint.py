@@ -8,12 +8,26 @@ renamed over the final name, then the folder is fsync'ed: a crash at any moment 
 either the previous checkpoints or the complete new one, never half a file. Loading uses
 ``torch.load(weights_only=True)``, which refuses to unpickle arbitrary objects.
 
+A file can still be unusable where a checkpoint belongs (truncated by a copy that was cut
+short, emptied by disk trouble, a pickle put there by hand). :func:`checkpoint_problem`
+says so from the file's bytes without unpickling anything, :func:`read_checkpoint` loads a
+checkpoint or raises :class:`CheckpointError` (one line: the file and what is wrong with
+it), and :func:`newest_usable` walks back from the newest checkpoint to the first one
+that loads: ``--resume`` continues from there.
+
 Final weights go to ``model.safetensors`` (no code runs on load).
+
+Example:
+    >>> path, state, skipped = newest_usable("runs/a/checkpoints")  # doctest: +SKIP
+    >>> skipped  # doctest: +SKIP
+    [CheckpointError('runs/a/checkpoints/step-00000400.pt is truncated ...')]
 """
 
 from __future__ import annotations
 
+import pickle
 import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,18 +35,40 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from danlu.errors import UsageError
 from danlu.io import atomic_write, fsync_file, pack_metadata, replacing
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "checkpoint_problem",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
     "load_safetensors",
+    "newest_usable",
+    "read_checkpoint",
     "save_checkpoint",
     "save_safetensors",
 ]
 
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
+CHECKPOINT_FORMAT = "danlu-checkpoint-1"  # the "format" entry of every checkpoint's dict
+_NOT_DANLU = "is not a danlu checkpoint; it will not be unpickled (unpickling can run code)"
+_ZIP_START = b"PK\x03\x04"  # torch.save writes a zip archive
+
+
+class CheckpointError(UsageError):
+    """A file where a checkpoint belongs cannot be used; the message names it and says why.
+
+    Example:
+        >>> str(CheckpointError(Path("c/step-00000010.pt"), "is empty"))
+        'c/step-00000010.pt is empty'
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path} {problem}")
+        self.path, self.problem = path, problem
 
 
 def save_safetensors(
@@ -91,11 +127,93 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
 
 
 def latest_checkpoint(folder: str | Path) -> Path | None:
-    """The newest complete checkpoint, or ``None``."""
-    found = list_checkpoints(folder)
+    """The newest checkpoint that looks complete (:func:`checkpoint_problem`), or ``None``."""
+    found = [p for p in list_checkpoints(folder) if checkpoint_problem(p) is None]
     return found[-1] if found else None
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint without unpickling arbitrary objects."""
+    """Load a checkpoint without unpickling arbitrary objects (torch's errors pass through;
+    :func:`read_checkpoint` turns them into one line)."""
     return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def checkpoint_problem(path: str | Path) -> str | None:
+    """What is wrong with the file ``path`` as a checkpoint, judged from its bytes without
+    unpickling anything (it reads the zip directory at the end), or None if it looks complete.
+
+    Example:
+        >>> checkpoint_problem("runs/a/checkpoints/step-00000010.pt")  # doctest: +SKIP
+        'is truncated (its end is missing: the write or copy was cut short)'
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            return "is empty"
+        if not zipfile.is_zipfile(path):
+            with open(path, "rb") as fh:
+                start = fh.read(len(_ZIP_START))
+            if start == _ZIP_START:
+                return "is truncated (its end is missing: the write or copy was cut short)"
+            return _NOT_DANLU
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        return f"cannot be read ({type(exc).__name__}: {exc})"
+    if not any(name.endswith("/data.pkl") for name in names):
+        return _NOT_DANLU
+    return None
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load the danlu checkpoint ``path`` (nothing is unpickled but tensors and containers).
+
+    Raises:
+        CheckpointError: the file is empty, truncated, damaged, or not a danlu checkpoint
+            (a pickle, another program's file); the message is one line naming it.
+
+    Example:
+        >>> state = read_checkpoint("runs/a/checkpoints/step-00000200.pt")  # doctest: +SKIP
+        >>> state["train_state"]["step"]  # doctest: +SKIP
+        200
+    """
+    path = Path(path)
+    problem = checkpoint_problem(path)
+    if problem is None:
+        try:
+            state = load_checkpoint(path, map_location)
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except pickle.UnpicklingError:  # weights_only refused an object (torch's text would
+            problem = _NOT_DANLU  # advise turning that safety off)
+        except (RuntimeError, EOFError, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+            problem = f"is damaged ({type(exc).__name__} while loading it)"
+        else:
+            if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT:
+                return state
+            problem = _NOT_DANLU
+    raise CheckpointError(path, problem)
+
+
+def newest_usable(
+    folder: str | Path, map_location: str | torch.device = "cpu"
+) -> tuple[Path, dict[str, Any], list[CheckpointError]]:
+    """The newest checkpoint in ``folder`` that loads, its state, and the errors of the newer
+    files passed over (newest first) on the way back to it.
+
+    Raises:
+        UsageError: ``folder`` holds no checkpoint, or none of them loads (one line naming
+            each file and its problem).
+    """
+    folder = Path(folder)
+    skipped: list[CheckpointError] = []
+    for path in reversed(list_checkpoints(folder)):
+        try:
+            return path, read_checkpoint(path, map_location), skipped
+        except CheckpointError as exc:
+            skipped.append(exc)
+    if not skipped:
+        raise UsageError(f"--resume: no checkpoint in {folder}; run once with --checkpoint-every N")
+    problems = "; ".join(f"{e.path.name} {e.problem}" for e in skipped)
+    raise UsageError(f"--resume: no usable checkpoint in {folder}: {problems}; start the run "
+                     "again with --overwrite (or put the run's own checkpoints back)")  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Literal
 from danlu.config import option, require_at_least
 from danlu.errors import UsageError
 from danlu.names import DEVICES, OPTIMIZER_WRAPPERS, OPTIMIZERS, optimizer_names, schedule_names
+from danlu.train.resume import RESUME_MAY_CHANGE
 
 __all__ = ["Device", "TrainConfig"]
 
@@ -21,7 +22,19 @@ Device = Literal[DEVICES]  # type: ignore[valid-type]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Options of the training engine; see ``danlu tabular train --help``."""
+    """Options of the training engine; see ``danlu tabular train --help``.
+
+    ``--resume`` continues the run in ``--out`` from its newest usable checkpoint (a
+    truncated or foreign newer file is skipped with a warning). The resumed run must have
+    the run's options except those in :data:`danlu.train.resume.RESUME_MAY_CHANGE`:
+    ``--epochs``, ``--max-steps``, ``--patience``, ``--log-every``, ``--checkpoint-every``,
+    ``--keep-checkpoints``, ``--inspect``, ``--quiet``, ``--device``, ``--threads`` and
+    ``--out``; any other difference is refused in one line naming each option.
+
+    Example:
+        >>> TrainConfig(epochs=3, lr=3e-3, threads=1).threads
+        1
+    """
 
     epochs: int = option(20, help="passes over the training data")
     max_steps: int = option(0, help="stop after this many optimizer steps (0: no limit)")
@@ -54,6 +67,10 @@ class TrainConfig:
     )
     seed: int = option(0, help="seed for python, numpy, torch and the data order")
     device: Device = option("auto", help="where to train")
+    threads: int = option(
+        0, help="CPU threads torch uses (0: $OMP_NUM_THREADS if set, else one per core); "
+        "on a small or busy machine 1 or 2 avoids threads spinning against other work",
+    )  # fmt: skip
     amp: bool = option(False, help="bf16 autocast (CUDA only)")
     eval_every: int = option(0, help="evaluate every N steps (0: at the end of each epoch)")
     early_stop_metric: str = option(
@@ -65,7 +82,11 @@ class TrainConfig:
     patience: int = option(0, help="evaluations without improvement before stopping (0: off)")
     checkpoint_every: int = option(0, help="write a resumable checkpoint every N steps (0: off)")
     keep_checkpoints: int = option(2, help="how many recent checkpoints to keep")
-    resume: bool = option(False, help="continue from the last checkpoint in --out")
+    resume: bool = option(
+        False, help="continue from the newest usable checkpoint in --out, with the run's "
+        f"options: only {', '.join('--' + n.replace('_', '-') for n in RESUME_MAY_CHANGE)} "
+        "may change",
+    )  # fmt: skip
     overwrite: bool = option(
         False, help="replace the run already in --out (deletes the files it wrote first)"
     )
@@ -83,7 +104,7 @@ class TrainConfig:
             "--eval-every": self.eval_every, "--patience": self.patience,
             "--checkpoint-every": self.checkpoint_every, "--grad-clip": self.grad_clip,
             "--inspect": self.inspect, "--weight-decay": self.weight_decay,
-            "--adversarial": self.adversarial,
+            "--adversarial": self.adversarial, "--threads": self.threads,
         })  # fmt: skip
         if not self.lr > 0:
             raise UsageError(f"--lr must be > 0, got {self.lr}")

@@ -6,21 +6,32 @@
     {"event": "eval", "step": 50, "epoch": 0, "val_loss": 0.41, "val_mse": 0.41, ...}
 
 ``metrics.json`` is the final summary that scripts read. ``curves.png`` plots the training
-loss and every evaluation metric against the step.
+loss and every evaluation metric against the step. Every file goes through
+:mod:`danlu.io`: a full disk raises :class:`~danlu.errors.DiskFull` (one line), and the
+summary and the plots are written atomically (a crash leaves the old file or the new one).
+
+Example:
+    >>> log = RunLog("runs/a")  # doctest: +SKIP
+    >>> log.log("train", 10, loss=0.53)  # doctest: +SKIP
+    >>> plot_curves(log.events, "runs/a/curves.png", x_label="epoch")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from danlu.io import atomic_write, write_json
+from danlu.io.files import disk_full, is_disk_full
 
-__all__ = ["RunLog", "plot_curves", "plot_inspection", "plot_runs", "read_events"]
+__all__ = ["RunLog", "plot_curves", "plot_inspection", "plot_runs", "read_events", "save_figure"]
 
 
 def _clean(value: Any) -> Any:
@@ -42,6 +53,31 @@ def read_events(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             break
     return events
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a full disk while appending to ``path`` into :class:`~danlu.errors.DiskFull`."""
+    try:
+        yield
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full(path) from None
+        raise
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
+    """Render a matplotlib figure (format from the file's suffix, png by default) and write
+    it atomically through :func:`danlu.io.atomic_write`.
+
+    Example:
+        >>> save_figure(fig, "runs/a/curves.png")  # doctest: +SKIP
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
+    data = buffer.getvalue()
+    return atomic_write(path, lambda fh: fh.write(data), len(data))
 
 
 class RunLog:
@@ -66,20 +102,27 @@ class RunLog:
         if resume_step is not None:
             self.events = [e for e in read_events(self.path) if e.get("step", 0) <= resume_step]
             kept = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in self.events)
-            atomic_write(self.path, lambda fh: fh.write(kept.encode()))
+            data = kept.encode()
+            atomic_write(self.path, lambda fh: fh.write(data), len(data))
         else:
-            self.path.write_text("", encoding="utf-8")
+            atomic_write(self.path, lambda fh: None, 0)
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
 
     def log(self, event: str, step: int, **values: Any) -> dict[str, Any]:
-        """Record one event (``train``, ``eval``, ``checkpoint``, ...) at ``step``."""
+        """Record one event (``train``, ``eval``, ``checkpoint``, ...) at ``step``.
+
+        Raises:
+            DiskFull: ``metrics.jsonl`` could not grow (a torn last line is ignored when
+                it is read back, :func:`read_events`).
+        """
         record = {"event": event, "step": step}
         record.update({k: _clean(v) for k, v in values.items()})
         record["elapsed"] = round(time.perf_counter() - self._t0, 4)
         if self.enabled:
             self.events.append(record)
-            self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self._fh.flush()
+            with _writing(self.path):
+                self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                self._fh.flush()
         return record
 
     def write_summary(self, metrics: dict[str, Any]) -> None:
@@ -93,12 +136,25 @@ class RunLog:
 
     def close(self) -> None:
         if self.enabled and not self._fh.closed:
-            self._fh.close()
+            with _writing(self.path):
+                self._fh.close()
 
 
-def plot_curves(events: list[dict[str, Any]], path: str | Path, title: str | None = None) -> None:
-    """Training loss and each evaluation metric against the step, one panel each."""
-    plot_runs({"": events}, path, title)
+def plot_curves(
+    events: list[dict[str, Any]],
+    path: str | Path,
+    title: str | None = None,
+    *,
+    x_label: str = "step",
+) -> None:
+    """Training loss and each evaluation metric against the events' ``step`` values, one
+    panel each; ``x_label`` names what those count (e.g. ``"epoch"`` when a trainer logs
+    one event per epoch under ``step``).
+
+    Example:
+        >>> plot_curves(read_events("runs/a/metrics.jsonl"), "runs/a/curves.png")  # doctest: +SKIP
+    """
+    plot_runs({"": events}, path, title, x_label=x_label)
 
 
 def _series(events: list[dict[str, Any]]) -> dict[str, tuple[list[int], list[float]]]:
@@ -120,10 +176,18 @@ def _series(events: list[dict[str, Any]]) -> dict[str, tuple[list[int], list[flo
 
 
 def plot_runs(
-    runs: dict[str, list[dict[str, Any]]], path: str | Path, title: str | None = None
+    runs: dict[str, list[dict[str, Any]]],
+    path: str | Path,
+    title: str | None = None,
+    *,
+    x_label: str = "step",
 ) -> None:
     """Like :func:`plot_curves` for several runs (e.g. the folds of a cross-validation):
-    one panel per metric, one line per run, labelled by the dict key."""
+    one panel per metric, one line per run, labelled by the dict key.
+
+    Example:
+        >>> plot_runs({"fold 1": events1, "fold 2": events2}, "cv.png")  # doctest: +SKIP
+    """
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, safe in threads
 
     per_run = {label: _series(events) for label, events in runs.items()}
@@ -145,7 +209,7 @@ def plot_runs(
             all_y += ys
             ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, markersize=3, label=label or None)
         ax.set_title(name)
-        ax.set_xlabel("step")
+        ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
         if "loss" in name and all_y and min(all_y) > 0 and max(all_y) / min(all_y) > 50:
             ax.set_yscale("log")
@@ -156,7 +220,7 @@ def plot_runs(
         ax.text(0.5, 0.5, "no metrics logged", ha="center", va="center")
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def plot_inspection(events: list[dict[str, Any]], path: str | Path) -> None:
@@ -182,4 +246,4 @@ def plot_inspection(events: list[dict[str, Any]], path: str | Path) -> None:
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small")
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)

@@ -9,9 +9,14 @@ the notes. Tasks give it three things:
   (:class:`danlu.data.TensorData` for in-memory tensors);
 - ``evaluate(model) -> {"val_loss": ..., ...}`` (optional), run in eval mode under no_grad.
 
+``--resume`` continues from the newest checkpoint that loads, if the options are the run's
+(except :data:`~danlu.train.resume.RESUME_MAY_CHANGE`: ``--epochs``, ``--max-steps``,
+logging, ``--device``, ...); see :mod:`danlu.train.resume`.
+
 Example:
     >>> trainer = Trainer(model, loss_fn, TensorData(x, y), TrainConfig(epochs=3), out="run")
     >>> metrics = trainer.fit()          # writes run/metrics.json, model.safetensors, ...
+    >>> Trainer(model, loss_fn, data, cfg.train, "run/fold-2", run_config=cfg, label="fold 2/5")
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import copy
 import dataclasses
 import functools
 import math
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,8 +35,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from danlu.config import config_to_dict
 from danlu.data.sampler import EpochBatches, shard
 from danlu.errors import TrainingDiverged, UsageError
 from danlu.functional.clip import clip_grad_norm, clip_grad_value
@@ -40,16 +44,19 @@ from danlu.nn.inspect import Inspector
 from danlu.optim import EMA
 from danlu.train.adversarial import EmbeddingFGM
 from danlu.train.checkpoint import (
+    CHECKPOINT_FORMAT,
     latest_checkpoint,
-    load_checkpoint,
+    newest_usable,
     save_checkpoint,
     save_safetensors,
 )
 from danlu.train.config import TrainConfig
-from danlu.train.device import autocast, check_amp, resolve_device
+from danlu.train.device import autocast, check_amp, resolve_device, use_threads
 from danlu.train.distributed import DistInfo, all_reduce_mean, setup_distributed
 from danlu.train.early_stopping import EarlyStopping
 from danlu.train.optimizers import build_optimizer, build_scheduler
+from danlu.train.progress import Progress
+from danlu.train.resume import check_same_run, restore_states
 from danlu.train.run_log import RunLog
 from danlu.train.seed import rng_state, set_rng_state
 
@@ -95,6 +102,11 @@ class Trainer:
         validation_hint: how a user of this task gives validation data (e.g. "pass --dev
             FILE"); without ``evaluate``, ``--patience`` is refused with this hint
             (:meth:`TrainConfig.without_validation`).
+        run_config: the task's whole config (its dataclass, or its ``config.json`` dict),
+            stored in each checkpoint; ``--resume`` refuses other options than the run's
+            (:mod:`danlu.train.resume`). Default: ``config``, the engine's options only.
+        label: prefixes the progress, evaluation and resume lines of this run, e.g.
+            ``"fold 2/5"``, so that the runs of one command can be told apart.
     """
 
     def __init__(
@@ -108,10 +120,14 @@ class Trainer:
         optimizer: torch.optim.Optimizer | None = None,
         model_metadata: Mapping[str, str] | None = None,
         validation_hint: str = "give the Trainer an evaluate function",
+        run_config: Any = None,
+        label: str = "",
     ) -> None:
         if evaluate is None:
             config = config.without_validation(validation_hint)
         self.config = config
+        given = config if run_config is None else run_config  # what --resume compares
+        self.run_config = dict(given) if isinstance(given, Mapping) else config_to_dict(given)
         self.out = Path(out)
         self.loss_fn = loss_fn
         self.data = data
@@ -119,7 +135,9 @@ class Trainer:
         self.metadata = dict(model_metadata or {})
 
         self.device = resolve_device(config.device)
+        use_threads(config.threads)
         self.dist: DistInfo = setup_distributed(self.device.type)
+        self.progress = Progress(label, config.quiet, self.dist.is_main)
         if self.dist.enabled and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
         check_amp(config.amp, self.device)
@@ -168,13 +186,8 @@ class Trainer:
             if not logged:
                 where = self.last_checkpoint.relative_to(self.out)
                 self.log.log("checkpoint", state.step, path=str(where))
-        bar = tqdm(
-            total=self.total_steps,
-            initial=state.step,
-            disable=cfg.quiet or not self.dist.is_main or not sys.stderr.isatty(),
-            unit="step",
-            dynamic_ncols=True,
-        )
+        epochs = math.ceil(self.total_steps / max(len(self.batches), 1))
+        self.progress.start(self.total_steps, state.step, epochs)
         t_start, seen = time.perf_counter(), 0
         inspector = None
         if cfg.inspect:  # hooks on activations and weights, read every cfg.inspect steps
@@ -221,11 +234,11 @@ class Trainer:
                         "train", state.step, epoch=state.epoch, loss=mean,
                         lr=self.optimizer.param_groups[0]["lr"], samples_per_s=round(rate, 1),
                     )  # fmt: skip
-                    bar.set_postfix(loss=f"{mean:.4g}", samples_s=f"{rate:.0f}")
+                    self.progress.logged(mean, rate)
                     state.loss_sum, state.loss_count = 0.0, 0
                 if inspector is not None and (state.step - 1) % cfg.inspect == 0:
                     self._log_inspection(inspector)
-                bar.update(1)
+                self.progress.step(state.step, state.epoch, loss_value, len(indices))
                 if cfg.eval_every and state.step % cfg.eval_every == 0:
                     stop = self._evaluate()
                 if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
@@ -240,7 +253,7 @@ class Trainer:
                     stop = self._evaluate() or stop
         if not self.history or self.history[-1]["step"] != state.step:
             self._evaluate()  # the final weights always get an evaluation
-        bar.close()
+        self.progress.close()
         if inspector is not None:
             inspector.detach()
         return self._finish(time.perf_counter() - t_start)
@@ -291,9 +304,8 @@ class Trainer:
         record = {"step": self.state.step, "epoch": self.state.epoch, **metrics}
         self.history.append(record)
         self.log.log("eval", self.state.step, epoch=self.state.epoch, **metrics)
-        if not self.config.quiet and self.dist.is_main and not sys.stderr.isatty():
-            shown = " ".join(f"{k} {v:.5g}" for k, v in metrics.items())
-            print(f"step {self.state.step} epoch {self.state.epoch}: {shown}", file=sys.stderr)
+        shown = " ".join(f"{k} {v:.5g}" for k, v in metrics.items())
+        self.progress.line(f"step {self.state.step} epoch {self.state.epoch}: {shown}")
         return self.early is not None and self.early.should_stop
 
     def _averaged(self) -> contextlib.AbstractContextManager[None]:
@@ -302,7 +314,8 @@ class Trainer:
 
     def _checkpoint_state(self) -> dict[str, Any]:
         return {
-            "format": "danlu-checkpoint-1",
+            "format": CHECKPOINT_FORMAT,
+            "config": self.run_config,  # what --resume compares with
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -337,15 +350,11 @@ class Trainer:
     def _maybe_resume(self) -> bool:
         if not self.config.resume:
             return False
-        path = self.resumable(self.out)
-        if path is None:
-            raise UsageError(
-                f"--resume: no checkpoint in {self.ckpt_dir}; run once with --checkpoint-every N"
-            )
-        ckpt = load_checkpoint(path, map_location=self.device)
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        self.scheduler.load_state_dict(ckpt["scheduler"])
+        path, ckpt, skipped = newest_usable(self.ckpt_dir, map_location=self.device)
+        if ckpt.get("config") is not None:  # absent in checkpoints of older versions
+            check_same_run(ckpt["config"], self.run_config, f"checkpoint {path}")
+        restore_states(path, ckpt, model=self.model, optimizer=self.optimizer,
+                       scheduler=self.scheduler)  # fmt: skip
         self.state = TrainState(**ckpt["train_state"])
         if self.early is not None and ckpt["early_stopping"] is not None:
             self.early.load_state_dict(ckpt["early_stopping"])
@@ -353,6 +362,11 @@ class Trainer:
         self.history = list(ckpt["history"])
         set_rng_state({k: (v.cpu() if torch.is_tensor(v) else v) for k, v in ckpt["rng"].items()})
         self.last_checkpoint = path
+        for bad in skipped:  # newer files that do not load (truncated, empty, foreign)
+            self.progress.note(f"{bad}; resuming from the older {path.name}", warning=True)
+        self.progress.note(f"resumed from {path} at step {self.state.step} of {self.total_steps} "
+                           f"(epoch {self.state.epoch + 1}, batch {self.state.batch} of "
+                           f"{len(self.batches)})")  # fmt: skip
         return True
 
     def _finish(self, seconds: float) -> dict[str, Any]:
