@@ -8,7 +8,6 @@ exit status and raises :class:`danlu.errors.UsageError` for anything the user ca
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import shlex
@@ -16,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from danlu.config import FieldSpec, config_to_dict, field_specs
-from danlu.train.config import TrainConfig
-from danlu.train.resume import check_run_folder
+from danlu.config import FieldSpec, field_specs
 
 __all__ = [
     "Command",
@@ -85,23 +82,15 @@ def announce_config(cfg: Any, quiet: bool = False) -> None:
         print(config_summary(cfg), flush=True)
 
 
-def _check_resume(cfg: Any) -> None:
-    """With ``--resume``: the options must be the run's (:mod:`danlu.train.resume`); checked
-    against the run folder's ``config.json`` before the run reads data or rewrites it."""
-    engine = [getattr(cfg, f.name) for f in dataclasses.fields(cfg)
-              if isinstance(getattr(cfg, f.name), TrainConfig)]  # fmt: skip
-    if engine and engine[0].resume:
-        check_run_folder(cfg.out, config_to_dict(cfg))
-
-
 # (train(cfg) -> final metrics, describe(metrics) -> one line), imported when the command runs
 TrainEntry = tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any]], str]]
 
 
 def training_command(load: Callable[[], TrainEntry], quiet: Callable[[Any], bool]
                      ) -> Callable[[Any], int]:  # fmt: skip
-    """The ``run`` of a ``... train`` command: check a ``--resume`` against the run's
-    options, print the config, train into ``cfg.out``, print one line of results (rank 0).
+    """The ``run`` of a ``... train`` command: print the config, train into ``cfg.out``
+    (the task's entry point claims the folder and checks a ``--resume`` first, see
+    :func:`danlu.train.launch.training_run`), print one line of results (rank 0).
 
     ``load()`` imports the task's training module (torch) only when the command runs and
     returns its ``train`` and ``describe`` functions; ``quiet(cfg)`` says whether the
@@ -110,7 +99,6 @@ def training_command(load: Callable[[], TrainEntry], quiet: Callable[[Any], bool
 
     def run(cfg: Any) -> int:
         train, describe = load()
-        _check_resume(cfg)
         announce_config(cfg, quiet(cfg))
         metrics = train(cfg)
         if is_main_process():

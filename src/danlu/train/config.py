@@ -15,7 +15,13 @@ from danlu.errors import UsageError
 from danlu.names import DEVICES, OPTIMIZER_WRAPPERS, OPTIMIZERS, optimizer_names, schedule_names
 from danlu.train.resume import RESUME_MAY_CHANGE
 
-__all__ = ["Device", "TrainConfig"]
+__all__ = ["THREADS_HELP", "Device", "TrainConfig"]
+
+# --threads of every torch command (training: TrainConfig; inference: the task's config)
+THREADS_HELP = (
+    "CPU threads torch uses (0: $OMP_NUM_THREADS if set, else one per core); on a "
+    "small or busy machine 1 or 2 avoids threads spinning against other work"
+)
 
 Device = Literal[DEVICES]  # type: ignore[valid-type]
 
@@ -67,10 +73,7 @@ class TrainConfig:
     )
     seed: int = option(0, help="seed for python, numpy, torch and the data order")
     device: Device = option("auto", help="where to train")
-    threads: int = option(
-        0, help="CPU threads torch uses (0: $OMP_NUM_THREADS if set, else one per core); "
-        "on a small or busy machine 1 or 2 avoids threads spinning against other work",
-    )  # fmt: skip
+    threads: int = option(0, help=THREADS_HELP)
     amp: bool = option(False, help="bf16 autocast (CUDA only)")
     eval_every: int = option(0, help="evaluate every N steps (0: at the end of each epoch)")
     early_stop_metric: str = option(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO
+from tests.conftest import REPO, run_danlu
 
 from danlu.errors import UsageError
 from danlu.tasks.demo import sample_path
@@ -75,3 +75,34 @@ def test_resume_with_nothing_to_resume_is_refused(tmp_path) -> None:
     with pytest.raises(UsageError, match="--resume: no checkpoint in"):
         train_tabular(TabularTrainConfig(data=WINE, target="alcohol", out=str(tmp_path / "one"),
                                          train=quick(resume=True)))  # fmt: skip
+
+
+def test_cross_validation_lines_name_their_fold(tmp_path) -> None:
+    proc = run_danlu(
+        "tabular",
+        "train",
+        "--data",
+        WINE,
+        "--target",
+        "alcohol",
+        "--hidden",
+        "4",
+        "--folds",
+        "2",
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path / "cv"),
+        check=True,
+    )
+    evals = [ln for ln in proc.stderr.splitlines() if " epoch " in ln and "val_loss" in ln]
+    assert [ln.split(":")[0] for ln in evals] == ["fold 1/2"] * 2 + ["fold 2/2"] * 2
+
+
+def test_predict_takes_threads(tmp_path) -> None:
+    out = tmp_path / "pred.csv"
+    proc = run_danlu("tabular", "predict", "--model", str(FIXTURES / "tabular.safetensors"),
+                     "--data", str(FIXTURES / "wine_probe.csv"), "--out", str(out),
+                     "--threads", "1", check=True)  # fmt: skip
+    assert proc.returncode == 0
+    assert out.read_text() == (FIXTURES / "tabular_expected.csv").read_text()

@@ -8,7 +8,7 @@ from typing import Literal
 from danlu.config import option
 from danlu.errors import UsageError
 from danlu.names import ACTIVATIONS, describe
-from danlu.train.config import Device, TrainConfig
+from danlu.train.config import THREADS_HELP, Device, TrainConfig
 
 __all__ = ["LOSSES", "TabularPredictConfig", "TabularTrainConfig"]
 
@@ -83,3 +83,4 @@ class TabularPredictConfig:
     out: str = option("", help="CSV file to write (empty: standard output)")
     batch_size: int = option(1024, help="rows per forward pass")
     device: Device = option("auto", help="where to run")
+    threads: int = option(0, help=THREADS_HELP)

@@ -16,7 +16,7 @@ from danlu.errors import UsageError
 from danlu.metrics import classification_metrics, regression_metrics
 from danlu.tasks.tabular.config import TabularPredictConfig
 from danlu.tasks.tabular.model import load_model
-from danlu.train.device import resolve_device
+from danlu.train.device import resolve_device, use_threads
 
 __all__ = ["predict_tabular"]
 
@@ -29,6 +29,7 @@ def predict_tabular(cfg: TabularPredictConfig) -> dict[str, Any]:
     """
     model = load_model(cfg.model)
     spec = model.spec
+    use_threads(cfg.threads)
     device = resolve_device(cfg.device)
     model.to(device)
     table = read_csv(cfg.data, defer_errors=True)

@@ -151,6 +151,7 @@ def _fit_one(
     val_idx: np.ndarray | None,
     out: Path,
     train_cfg: TrainConfig,
+    label: str = "",
 ) -> dict[str, Any]:
     """Train one model on ``train_idx`` (statistics from those rows only) into ``out``."""
     seed_everything(train_cfg.seed)
@@ -190,6 +191,7 @@ def _fit_one(
     trainer = Trainer(
         model, loss_fn, TensorData(x, y), train_cfg, out, evaluate=evaluate,
         model_metadata=model_metadata(spec), validation_hint=_VALIDATION_HINT,
+        run_config=cfg, label=label,  # label: which fold a line is about
     )  # fmt: skip
     return trainer.fit()
 
@@ -204,7 +206,7 @@ def _resume_if_started(tc: TrainConfig, out: Path) -> TrainConfig:
 
 def train_tabular(cfg: TabularTrainConfig) -> dict[str, Any]:
     """Train (optionally K-fold) and write the run folder; return the final metrics."""
-    with training_run(cfg.out, cfg.train) as dist:
+    with training_run(cfg.out, cfg.train, run_config=cfg) as dist:
         return _train(cfg, dist)
 
 
@@ -238,12 +240,13 @@ def _cross_validate(
                          "written a checkpoint; run once with --checkpoint-every N")  # fmt: skip
     fold_results: list[dict[str, Any]] = []
     splits = kfold(len(data.y), cfg.folds, cfg.split_seed)
-    for fold_out, (train_idx, val_idx) in zip(folds, splits, strict=True):
+    for k, (fold_out, (train_idx, val_idx)) in enumerate(zip(folds, splits, strict=True), 1):
         if cfg.train.resume and _finished(fold_out):
             fold_results.append(json.loads((fold_out / "metrics.json").read_text("utf-8")))
             continue
         tc = _resume_if_started(cfg.train, fold_out)
-        fold_results.append(_fit_one(cfg, data, train_idx, val_idx, fold_out, tc))
+        label = f"fold {k}/{cfg.folds}"
+        fold_results.append(_fit_one(cfg, data, train_idx, val_idx, fold_out, tc, label))
 
     # Refit on all rows for as many steps as the folds' best evaluations took; the
     # early-stopping options were for the folds (the refit has no validation data).
@@ -252,7 +255,7 @@ def _cross_validate(
     best_steps = [r["best_step"] for r in fold_results if "best_step" in r]
     if best_steps:
         tc = dataclasses.replace(tc, max_steps=max(1, int(statistics.median(best_steps))))
-    refit = _fit_one(cfg, data, np.arange(len(data.y)), None, out, tc)
+    refit = _fit_one(cfg, data, np.arange(len(data.y)), None, out, tc, "refit")
 
     summary: dict[str, Any] = {"task": data.task, "folds": cfg.folds, "rows": len(data.y)}
     keys = [k for k in fold_results[0] if k.startswith("val_")]

@@ -13,7 +13,7 @@ from typing import Literal
 from danlu.config import option
 from danlu.errors import UsageError
 from danlu.names import TAGGER_HEADS, describe
-from danlu.train.config import Device, TrainConfig
+from danlu.train.config import THREADS_HELP, Device, TrainConfig
 
 __all__ = [
     "HEADS",
@@ -142,12 +142,13 @@ class SegTrainConfig:
 @dataclass(frozen=True, kw_only=True)
 class InferenceConfig:
     """What every command that runs a trained tagger takes (``tag eval|predict``,
-    ``seg eval|cut``): the run folder, the batch size and the device."""
+    ``seg eval|cut``): the run folder, the batch size, the device and its threads."""
 
     model: str = option(help="run folder written by danlu tag train (NER) or danlu seg train "
                         "(segmentation)")  # fmt: skip
     batch_size: int = option(64, help="sentences (input lines) per forward pass")
     device: Device = option("auto", help="where to run")
+    threads: int = option(0, help=THREADS_HELP)
 
 
 _SCORES_JSON = "also write the scores as JSON to this file"

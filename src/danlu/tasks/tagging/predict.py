@@ -28,7 +28,7 @@ from danlu.io import write_json
 from danlu.tasks.tagging.config import InferenceConfig
 from danlu.tasks.tagging.model import Tagger, TaggerSpec, load_tagger
 from danlu.tasks.tagging.sequences import SequenceData, encode, sentence_features
-from danlu.train.device import resolve_device
+from danlu.train.device import resolve_device, use_threads
 
 __all__ = [
     "LoadedTagger",
@@ -127,6 +127,7 @@ def load_for(task: str, cfg: InferenceConfig) -> LoadedTagger:
     """The ``task`` model of ``cfg.model`` moved to ``cfg.device`` (a model of the other task
     is refused with a hint)."""
     model = load_tagger(cfg.model, task=task)
+    use_threads(cfg.threads)
     device = resolve_device(cfg.device)
     return LoadedTagger(model.to(device), device, cfg.batch_size)
 

@@ -139,6 +139,7 @@ def fit_tagger(
     evaluate: Callable[[nn.Module], dict[str, float]] | None,
     optim: TrainConfig,
     out: Path,
+    run_config: Any = None,
 ) -> dict[str, Any]:
     """Train a :class:`Tagger` for ``spec`` on ``data`` with the Trainer; return its metrics.
 
@@ -148,7 +149,8 @@ def fit_tagger(
     seed_everything(optim.seed)
     model = Tagger(spec)
     trainer = Trainer(model, _loss_fn, data, optim, out, evaluate=evaluate,
-                      model_metadata=tagger_metadata(spec), validation_hint=DEV_HINT)  # fmt: skip
+                      model_metadata=tagger_metadata(spec), validation_hint=DEV_HINT,
+                      run_config=run_config)  # fmt: skip
     metrics = trainer.fit()
     # epochs run, counting a partial last one (--max-steps); the time includes dev evaluation
     epochs_run = metrics["steps"] / math.ceil(len(data) / optim.batch_size)
@@ -190,7 +192,7 @@ LabelsOf = Callable[[list[TaggedSentence], list[TaggedSentence]], Labels]
 def _train(cfg: TagTrainConfig | SegTrainConfig, task: TaggingTask, read: Reader,
            labels_of: LabelsOf) -> dict[str, Any]:  # fmt: skip
     """Train ``task``'s tagger on the sentences ``read`` gives into ``cfg.out``."""
-    with training_run(cfg.out, cfg.optim) as dist:
+    with training_run(cfg.out, cfg.optim, run_config=cfg) as dist:
         out = Path(cfg.out)
         train, dev = split_dev(cfg, read)
         labels = labels_of(train, dev)
@@ -204,7 +206,7 @@ def _train(cfg: TagTrainConfig | SegTrainConfig, task: TaggingTask, read: Reader
         if dist.is_main:
             write_json(out / "config.json", config_to_dict(cfg))
         evaluate = dev_evaluator(task, dev) if dev else None
-        metrics = fit_tagger(spec, data, evaluate, cfg.optim, out)
+        metrics = fit_tagger(spec, data, evaluate, cfg.optim, out, run_config=cfg)
         metrics.update(scheme=labels.scheme, tags=len(labels.tags), dev_sentences=len(dev),
                        vocab=len(vocab), bigrams=len(bigram_vocab))  # fmt: skip
         if labels.train_words:

@@ -80,6 +80,7 @@ def _train_config(cfg: SupervisedConfig) -> TrainConfig:
         # early stopping only with -validation (-patience has fastText's default, 3)
         patience=cfg.patience if cfg.validation else 0, quiet=cfg.verbose < 2, ema=cfg.ema,
         weight_decay=cfg.weight_decay, adversarial=cfg.adversarial, overwrite=True,
+        threads=cfg.thread,  # -thread: torch's CPU threads (the Trainer sets them)
     )  # fmt: skip
 
 
@@ -93,7 +94,6 @@ def _train(
     words = [w for w, c in counts.most_common() if c >= cfg.min_count]
     labels = [x for x, _ in Counter(chain.from_iterable(corpus.labels)).most_common()]
     args = {"model": cfg.model, "dim": cfg.dim, "label": cfg.label}
-    torch.set_num_threads(cfg.thread)
     seed_everything(cfg.seed)  # the network's initial weights, dropout, the data order
     model = NeuralTextModel(
         build_net(args, len(words) + 2, len(labels)), ["<pad>", "<unk>", *words], labels,
@@ -114,7 +114,8 @@ def _train(
         return zlpr_loss(logits, y)
 
     trainer = Trainer(model.net, loss_fn, data, train_cfg, run_dir,
-                      evaluate=_evaluator(cfg, model), validation_hint=VALIDATION_HINT)  # fmt: skip
+                      evaluate=_evaluator(cfg, model), validation_hint=VALIDATION_HINT,
+                      run_config=cfg)  # fmt: skip
     return model, trainer.fit()
 
 
