@@ -8,6 +8,8 @@ from tests.conftest import run_danlu
 
 from danlu.tasks.demo import DEMOS, sample_path
 
+RUN_FILES = ("config.json", "metrics.jsonl", "metrics.json", "model.safetensors", "curves.png")
+
 
 def test_shipped_samples_are_attributed() -> None:
     readme = sample_path("README.md").read_text(encoding="utf-8")
@@ -28,6 +30,20 @@ def test_demo_runs_every_task_and_writes_a_report(tmp_path) -> None:
     for row in summary["demos"]:
         assert (tmp_path / row["name"] / "model.safetensors").is_file()
         assert (tmp_path / row["name"] / "curves.png").is_file()
+        for name in RUN_FILES:  # every run folder holds the documented files
+            assert (tmp_path / row["name"] / name).is_file(), (row["name"], name)
+    again = run_danlu(
+        "demo",
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--only",
+        "tagging-seg",
+        "--quiet",
+        timeout=600,
+    )  # a demo replaces its earlier run
+    assert again.returncode == 0, again.stderr
     by_name = {d["name"]: d for d in summary["demos"]}
     assert by_name["tabular-classification"]["value"] >= 0.9  # accuracy
     assert by_name["tabular-regression"]["value"] >= 0.3  # R² of alcohol %

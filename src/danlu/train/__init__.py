@@ -7,6 +7,8 @@ Import from the modules; this package imports nothing, so the modules that need 
 - :mod:`danlu.train.config`: :class:`TrainConfig`, the engine's options (no torch).
 - :mod:`danlu.train.trainer`: :class:`Trainer`, the loop; ``Trainer.resumable(run_dir)``.
 - :mod:`danlu.train.checkpoint`: checkpoints and safetensors weights.
+- :mod:`danlu.train.launch`: ``training_run``, the block a task's entry point trains in
+  (process group, run folder claimed, ``--resume`` checked) before it reads any data.
 - :mod:`danlu.train.distributed`: torchrun; :func:`process_group` joins and leaves it.
 - :mod:`danlu.train.resume` (no torch): what ``--resume`` may change, and the check.
 - :mod:`danlu.train.progress`: the bar, or progress lines every ~10 s off a terminal.

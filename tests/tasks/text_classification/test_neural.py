@@ -11,15 +11,6 @@ import pytest
 from danlu.cli import main
 from danlu.tasks.text_classification.config import SupervisedConfig
 
-LINES = [f"__label__{'ab'[i % 2]} {'x y' if i % 2 else 'p q'} w{i % 9}" for i in range(200)]
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    path = tmp_path / "train.txt"
-    path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
-    return path
-
 
 def _train(data: Path, prefix: Path, *extra: str) -> Path:
     # -batch 8: 25 steps an epoch, so the Trainer logs the learning rate (every 10 steps)
@@ -42,16 +33,16 @@ def test_the_learning_rate_defaults_by_model() -> None:
 
 
 @pytest.mark.parametrize(("given", "used"), [((), 1e-3), (("-lr", "0.1"), 0.1)])
-def test_a_network_trains_at_the_learning_rate_given(data, tmp_path, given, used) -> None:
+def test_a_network_trains_at_the_learning_rate_given(toy_data, tmp_path, given, used) -> None:
     prefix = tmp_path / "cnn"
-    _train(data, prefix, *given)
+    _train(toy_data, prefix, *given)
     assert _logged_lrs(prefix) == {used}
 
 
-def test_the_same_seed_gives_the_same_network(data, tmp_path) -> None:
+def test_the_same_seed_gives_the_same_network(toy_data, tmp_path) -> None:
     from danlu.train.checkpoint import load_safetensors
 
-    runs = [load_safetensors(_train(data, tmp_path / f"run{i}", "-seed", seed))
+    runs = [load_safetensors(_train(toy_data, tmp_path / f"run{i}", "-seed", seed))
             for i, seed in enumerate(("1", "1", "2"))]  # fmt: skip
     assert runs[0].keys() == runs[1].keys()
     assert all(runs[0][k].equal(runs[1][k]) for k in runs[0])
