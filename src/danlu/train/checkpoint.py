@@ -109,9 +109,26 @@ def checkpoint_path(folder: str | Path, step: int) -> Path:
     return Path(folder) / f"step-{step:08d}.pt"
 
 
+def tensor_bytes(obj: Any) -> int:
+    """Bytes of the tensors in a nested state (dicts, lists, tuples): about what
+    ``torch.save`` writes, for the message of a full disk."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, Mapping):
+        return sum(tensor_bytes(v) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return sum(tensor_bytes(v) for v in obj)
+    return 0
+
+
 def save_checkpoint(folder: str | Path, step: int, state: Mapping[str, Any], keep: int = 2) -> Path:
-    """Atomically write ``state`` as the checkpoint of ``step``; keep the ``keep`` newest."""
-    path = atomic_write(checkpoint_path(folder, step), lambda fh: torch.save(dict(state), fh))
+    """Atomically write ``state`` as the checkpoint of ``step``; keep the ``keep`` newest.
+
+    Raises:
+        DiskFull: the disk filled up; the older checkpoints are untouched.
+    """
+    path = atomic_write(checkpoint_path(folder, step), lambda fh: torch.save(dict(state), fh),
+                        size=tensor_bytes(state))  # fmt: skip
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path
