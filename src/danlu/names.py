@@ -24,11 +24,13 @@ from typing import TypeVar
 
 __all__ = [
     "ACTIVATIONS",
+    "ATTENTION_SCORES",
     "DEVICES",
     "OPTIMIZERS",
     "OPTIMIZER_CHAINS",
     "OPTIMIZER_WRAPPERS",
     "SCHEDULES",
+    "SEQ2SEQ_MODELS",
     "TAGGER_HEADS",
     "TEXT_CLASSIFIERS",
     "describe",
@@ -99,6 +101,18 @@ TEXT_CLASSIFIERS: dict[str, str] = {
     "textrnn_att": "BiLSTM with attention pooling",
     "textrcnn": "[h->; e; h<-], tanh projection, max over time",
     "transformer": "Transformer encoder, mean over tokens",
+}
+# sequence-to-sequence models (danlu.nn.seq2seq): encoder, decoder, one step at a time
+SEQ2SEQ_MODELS: dict[str, str] = {
+    "gru": "GRU encoder-decoder, the decoder sees only the final encoder state",
+    "gru_attn": "GRU encoder-decoder with attention over the encoder states",
+    "transformer": "Transformer encoder-decoder (pre-norm, tied embeddings)",
+}
+# how a recurrent decoder scores the encoder states (Luong et al. 2015; Bahdanau et al.)
+ATTENTION_SCORES: dict[str, str] = {
+    "dot": "s = h_dec . h_enc",
+    "general": "s = h_dec W h_enc",
+    "additive": "s = v tanh(W_q h_dec + W_k h_enc) (Bahdanau)",
 }
 # activation functions (danlu.nn.activations)
 ACTIVATIONS: dict[str, str] = {
