@@ -1,5 +1,12 @@
 """Evaluation metrics."""
 
+from danlu.metrics.bleu import (
+    BleuScore,
+    corpus_bleu,
+    sacrebleu_scores,
+    sacrebleu_tokenizer,
+    sentence_bleu,
+)
 from danlu.metrics.classification import (
     accuracy,
     classification_metrics,
@@ -11,9 +18,11 @@ from danlu.metrics.regression import mae, mse, r2, regression_metrics, rmse
 from danlu.metrics.segmentation import segmentation_scores, word_spans
 
 __all__ = [
+    "BleuScore",
     "accuracy",
     "classification_metrics",
     "confusion_matrix",
+    "corpus_bleu",
     "entity_scores",
     "entity_spans",
     "format_entity_table",
@@ -23,6 +32,9 @@ __all__ = [
     "r2",
     "regression_metrics",
     "rmse",
+    "sacrebleu_scores",
+    "sacrebleu_tokenizer",
     "segmentation_scores",
+    "sentence_bleu",
     "word_spans",
 ]
