@@ -26,6 +26,7 @@ __all__ = [
     "ACTIVATIONS",
     "ATTENTION_SCORES",
     "DEVICES",
+    "LENGTH_PENALTIES",
     "OPTIMIZERS",
     "OPTIMIZER_CHAINS",
     "OPTIMIZER_WRAPPERS",
@@ -113,6 +114,12 @@ ATTENTION_SCORES: dict[str, str] = {
     "dot": "s = h_dec . h_enc",
     "general": "s = h_dec W h_enc",
     "additive": "s = v tanh(W_q h_dec + W_k h_enc) (Bahdanau)",
+}
+# how beam search ranks hypotheses of different lengths (danlu.decoding)
+LENGTH_PENALTIES: dict[str, str] = {
+    "none": "rank by log p(Y|x)",
+    "average": "rank by log p(Y|x) / |Y|^alpha (alpha = 1: mean log-probability per token)",
+    "gnmt": "rank by log p(Y|x) / ((5 + |Y|) / 6)^alpha (Wu et al. 2016)",
 }
 # activation functions (danlu.nn.activations)
 ACTIVATIONS: dict[str, str] = {
