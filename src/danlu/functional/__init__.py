@@ -35,6 +35,7 @@ from danlu.functional.init import (
     xavier_normal_,
     xavier_uniform_,
 )
+from danlu.functional.label_smoothing import label_smoothed_nll
 from danlu.functional.multilabel import (
     one_vs_all_loss,
     one_vs_all_predict,
@@ -67,6 +68,7 @@ __all__ = [
     "he_normal_",
     "he_uniform_",
     "jordan_cell",
+    "label_smoothed_nll",
     "layer_norm",
     "lstm_cell",
     "masked_softmax",

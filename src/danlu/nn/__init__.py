@@ -16,6 +16,16 @@ from danlu.nn.multilabel import MultiLabelCategoricalCrossEntropy, OneVsAllLoss
 from danlu.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from danlu.nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from danlu.nn.recurrent import GRU, LSTM, RNN, Jordan
+from danlu.nn.seq2seq import (
+    SEQ2SEQ,
+    AttentionGRUSeq2Seq,
+    GRUSeq2Seq,
+    Seq2Seq,
+    TransformerSeq2Seq,
+    create_seq2seq,
+    seq2seq_names,
+    seq2seq_options,
+)
 from danlu.nn.spatial_transformer import SpatialTransformer
 from danlu.nn.text_classifiers import create_text_classifier, text_classifier_names
 from danlu.nn.transformer import (
@@ -38,12 +48,15 @@ __all__ = [
     "MEMM",
     "MLP",
     "RNN",
+    "SEQ2SEQ",
     "AdditiveAttention",
+    "AttentionGRUSeq2Seq",
     "BatchNorm1d",
     "BatchNorm2d",
     "BiMEMM",
     "DotProductAttention",
     "Dropout",
+    "GRUSeq2Seq",
     "Inspector",
     "Jordan",
     "LayerNorm",
@@ -53,6 +66,7 @@ __all__ = [
     "MultiLabelCategoricalCrossEntropy",
     "OneVsAllLoss",
     "PCAWhitening",
+    "Seq2Seq",
     "SinusoidalPositionalEncoding",
     "SoftmaxHead",
     "SpatialTransformer",
@@ -60,6 +74,7 @@ __all__ = [
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "TransformerSeq2Seq",
     "ZCAWhitening",
     "activation_names",
     "allowed_transitions",
@@ -67,11 +82,14 @@ __all__ = [
     "create_activation",
     "create_head",
     "create_model",
+    "create_seq2seq",
     "create_text_classifier",
     "head_names",
     "init_scheme_names",
     "init_weights",
     "model_names",
+    "seq2seq_names",
+    "seq2seq_options",
     "sliding_window_attention",
     "text_classifier_names",
 ]

@@ -323,6 +323,54 @@ class MultiHeadAttention(nn.Module):
         Returns ``(B, T_q, d)``. Masks are bool, ``True`` = keep; ``causal`` blocks ``j > i``.
         """
         q, k, v = self._project(query, key, value)
+        return self.attend(
+            q, k, v, key_padding_mask=key_padding_mask, attn_mask=attn_mask, causal=causal
+        )
+
+    # ------------------------------------------- the two halves, for incremental decoding
+    def project(
+        self, query: Tensor, key: Tensor | None = None, value: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """The input projections split into heads: ``Q (B, h, T_q, d_k)``, ``K (B, h, T_k,
+        d_k)``, ``V (B, h, T_k, d_v)`` (one matmul for self-attention). ``forward`` is
+        ``attend(*project(...))``; a decoder step appends ``K, V`` to its cache between them.
+        """
+        return self._project(query, key, value)
+
+    def project_query(self, query: Tensor) -> Tensor:
+        """``query (B, T_q, d)`` -> ``Q (B, h, T_q, d_k)``, the query projection alone."""
+        qk = self.heads * self.key_size
+        b = None if self.in_proj_bias is None else self.in_proj_bias[:qk]
+        q = F.linear(query, self.in_proj_weight[:qk], b)  # (B, T_q, h·d_k)
+        return q.unflatten(-1, (self.heads, self.key_size)).transpose(1, 2)
+
+    def project_key_value(self, memory: Tensor) -> tuple[Tensor, Tensor]:
+        """``memory (B, T_k, d)`` -> ``K (B, h, T_k, d_k)``, ``V (B, h, T_k, d_v)``.
+
+        Attention to a fixed memory (the encoder output, in a decoder) computes these once
+        per sentence and reuses them at every decoding step.
+        """
+        qk = self.heads * self.key_size
+        b = None if self.in_proj_bias is None else self.in_proj_bias[qk:]
+        kv = F.linear(memory, self.in_proj_weight[qk:], b)  # (B, T_k, h·d_k + h·d_v)
+        k, v = kv.split([qk, self.heads * self.head_size], dim=-1)
+        k = k.unflatten(-1, (self.heads, self.key_size)).transpose(1, 2)  # (B, h, T_k, d_k)
+        v = v.unflatten(-1, (self.heads, self.head_size)).transpose(1, 2)  # (B, h, T_k, d_v)
+        return k, v
+
+    def attend(
+        self,
+        q: Tensor,
+        k: Tensor,
+        v: Tensor,
+        *,
+        key_padding_mask: Tensor | None = None,
+        attn_mask: Tensor | None = None,
+        causal: bool = False,
+    ) -> Tensor:
+        """Attention over projected heads ``q (B, h, T_q, d_k)``, ``k (B, h, T_k, d_k)``,
+        ``v (B, h, T_k, d_v)``, then the output projection: ``(B, T_q, d)``. Masks as in
+        :meth:`forward`."""
         if self.impl == "torch" and not self.talking_heads:
             causal_only = (
                 causal and key_padding_mask is None and attn_mask is None and q.size(2) == k.size(2)
@@ -333,6 +381,22 @@ class MultiHeadAttention(nn.Module):
             mask = self._mask(q, k, key_padding_mask, attn_mask, causal)
             context, _ = self._attend_reference(q, k, v, mask)
         return self._merge_heads(context)
+
+    def attend_with_weights(
+        self,
+        q: Tensor,
+        k: Tensor,
+        v: Tensor,
+        *,
+        key_padding_mask: Tensor | None = None,
+        attn_mask: Tensor | None = None,
+        causal: bool = False,
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`attend` on the reference path, also returning the weights ``(B, h, T_q,
+        T_k)``."""
+        mask = self._mask(q, k, key_padding_mask, attn_mask, causal)
+        context, weights = self._attend_reference(q, k, v, mask)
+        return self._merge_heads(context), weights
 
     def forward_with_weights(
         self,
@@ -347,9 +411,9 @@ class MultiHeadAttention(nn.Module):
         """Like :meth:`forward` (always the reference path) but also returns the per-head
         attention weights ``(B, h, T_q, T_k)``."""
         q, k, v = self._project(query, key, value)
-        mask = self._mask(q, k, key_padding_mask, attn_mask, causal)
-        context, weights = self._attend_reference(q, k, v, mask)
-        return self._merge_heads(context), weights
+        return self.attend_with_weights(
+            q, k, v, key_padding_mask=key_padding_mask, attn_mask=attn_mask, causal=causal
+        )
 
     def extra_repr(self) -> str:
         return (

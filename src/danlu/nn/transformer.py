@@ -9,6 +9,12 @@ Encoder layer (sublayers: self-attention SA, position-wise feed-forward FFN)::
 Decoder layer: masked (causal) self-attention, cross-attention to the encoder output
 ``memory`` (CA), then FFN, each wrapped the same way ("add & norm").
 
+Incremental decoding: :meth:`TransformerDecoder.forward_cached` feeds the next target
+positions after a key/value cache of the self-attention (``(N, h, t, d_k)`` per layer),
+with the cross-attention's keys/values of the encoder output computed once
+(:meth:`TransformerDecoder.memory_key_values`); it equals :meth:`forward` on the whole
+prefix, but step ``t`` computes one position instead of the ``t`` of the whole prefix.
+
 Pre-norm keeps an identity path from input to output, so deep stacks train without warm-up;
 its stack ends with a final LayerNorm. Submodule names follow ``nn.TransformerEncoderLayer``
 and ``nn.TransformerDecoderLayer`` (``self_attn``, ``multihead_attn``, ``linear1``,
@@ -25,7 +31,9 @@ Layer Normalization in the Transformer Architecture", ICML 2020 (pre-norm).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
+import torch
 from torch import Tensor, nn
 
 from danlu.nn.activations import create_activation
@@ -37,6 +45,8 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
 ]
+
+KV = tuple[Tensor, Tensor]  # keys (N, h, T, d_k) and values (N, h, T, d_v) of one attention
 
 
 class _FeedForward(nn.Module):
@@ -204,27 +214,89 @@ class TransformerDecoderLayer(_FeedForward):
         """``tgt (B, T, d)``, ``memory (B, S, d)`` -> ``(B, T, d)``; masks bool, True = keep."""
 
         def sa(x: Tensor) -> Tensor:  # masked self-attention over the target
-            x = self.self_attn(
+            return self.self_attn(
                 x, key_padding_mask=tgt_key_padding_mask, attn_mask=tgt_mask, causal=causal
             )
-            return self.dropout1(x)
 
         def ca(x: Tensor) -> Tensor:  # cross-attention: target queries, memory keys/values
-            x = self.multihead_attn(
+            return self.multihead_attn(
                 x, memory, memory, key_padding_mask=memory_key_padding_mask, attn_mask=memory_mask
             )
-            return self.dropout2(x)
 
-        x = tgt
+        return self._add_and_norm(tgt, sa, ca)
+
+    def _add_and_norm(
+        self, x: Tensor, sa: Callable[[Tensor], Tensor], ca: Callable[[Tensor], Tensor]
+    ) -> Tensor:
+        """The three sublayers with residuals and LayerNorms, pre- or post-norm."""
         if self.norm_first:
-            x = x + sa(self.norm1(x))
-            x = x + ca(self.norm2(x))
-            x = x + self.dropout3(self._ff(self.norm3(x)))
-        else:
-            x = self.norm1(x + sa(x))
-            x = self.norm2(x + ca(x))
-            x = self.norm3(x + self.dropout3(self._ff(x)))
-        return x
+            x = x + self.dropout1(sa(self.norm1(x)))
+            x = x + self.dropout2(ca(self.norm2(x)))
+            return x + self.dropout3(self._ff(self.norm3(x)))
+        x = self.norm1(x + self.dropout1(sa(x)))
+        x = self.norm2(x + self.dropout2(ca(x)))
+        return self.norm3(x + self.dropout3(self._ff(x)))
+
+    # ------------------------------------------------------------ incremental decoding
+    def empty_cache(self, batch: int, like: Tensor) -> KV:
+        """The self-attention cache before the first step: ``K (N, h, 0, d_k)``, ``V (N, h,
+        0, d_v)``, with the dtype and device of ``like``."""
+        attn = self.self_attn
+        k = like.new_zeros(batch, attn.heads, 0, attn.key_size)
+        return k, like.new_zeros(batch, attn.heads, 0, attn.head_size)
+
+    def memory_key_value(self, memory: Tensor) -> KV:
+        """The cross-attention's ``K, V`` of ``memory (N, S, d)``, computed once per sentence."""
+        return self.multihead_attn.project_key_value(memory)
+
+    def forward_cached(
+        self,
+        x: Tensor,
+        cache: KV,
+        memory_kv: KV,
+        memory_key_padding_mask: Tensor | None = None,
+        *,
+        need_weights: bool = False,
+    ) -> tuple[Tensor, KV, Tensor | None]:
+        """The next ``T`` target positions ``x (N, T, d)`` after the ``t`` in ``cache``.
+
+        The self-attention appends their ``K, V`` to the cache (``(N, h, t, ·)`` ->
+        ``(N, h, t+T, ·)``) and attends causally over it: position ``t+i`` sees keys
+        ``<= t+i``. The cross-attention reuses ``memory_kv`` (:meth:`memory_key_value`).
+        Row ``i`` equals row ``t+i`` of :meth:`forward` on the whole prefix; from an empty
+        cache this *is* the teacher-forced forward (``T = 1``: one decoding step).
+
+        Returns ``(out (N, T, d), new cache, cross-attention weights (N, h, T, S) if
+        need_weights else None)``.
+        """
+        t, steps = cache[0].size(2), x.size(1)
+        new_cache = cache
+        weights: Tensor | None = None
+
+        def sa(h: Tensor) -> Tensor:
+            nonlocal new_cache
+            q, k, v = self.self_attn.project(h)  # (N, h, T, ·) each
+            if t:  # (N, h, t+T, ·)
+                k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+            new_cache = (k, v)
+            if steps == 1:  # one query after the cache: it may see every key
+                return self.self_attn.attend(q, k, v)
+            # query i sits at position t+i: keys j <= t+i (top-left causal when t = 0)
+            mask = None if t == 0 else k.new_ones(steps, t + steps, dtype=torch.bool).tril(t)
+            return self.self_attn.attend(q, k, v, attn_mask=mask, causal=t == 0)
+
+        def ca(h: Tensor) -> Tensor:
+            nonlocal weights
+            q = self.multihead_attn.project_query(h)  # (N, h, T, d_k)
+            pad = memory_key_padding_mask
+            if not need_weights:
+                return self.multihead_attn.attend(q, *memory_kv, key_padding_mask=pad)
+            out, weights = self.multihead_attn.attend_with_weights(
+                q, *memory_kv, key_padding_mask=pad
+            )
+            return out
+
+        return self._add_and_norm(x, sa, ca), new_cache, weights
 
 
 def _clones(layer: nn.Module, n: int) -> nn.ModuleList:
@@ -339,3 +411,45 @@ class TransformerDecoder(nn.Module):
                 causal=causal,
             )
         return x if self.norm is None else self.norm(x)
+
+    # ------------------------------------------------------------ incremental decoding
+    def empty_cache(self, batch: int, like: Tensor) -> list[KV]:
+        """One empty self-attention cache per layer (see
+        :meth:`TransformerDecoderLayer.empty_cache`)."""
+        return [layer.empty_cache(batch, like) for layer in self.layers]
+
+    def memory_key_values(self, memory: Tensor) -> list[KV]:
+        """Each layer's cross-attention ``K, V`` of ``memory (N, S, d)``."""
+        return [layer.memory_key_value(memory) for layer in self.layers]
+
+    def forward_cached(
+        self,
+        x: Tensor,
+        caches: list[KV],
+        memory_kvs: list[KV],
+        memory_key_padding_mask: Tensor | None = None,
+        *,
+        need_weights: bool = False,
+    ) -> tuple[Tensor, list[KV], list[Tensor]]:
+        """:meth:`TransformerDecoderLayer.forward_cached` through every layer: ``x (N, T,
+        d)`` -> ``(out (N, T, d), new caches, per-layer cross-attention weights (N, h, T,
+        S) if need_weights)``.
+
+        Example:
+            >>> import torch
+            >>> dec = TransformerDecoder(TransformerDecoderLayer(32, 4, 64), num_layers=2)
+            >>> memory = torch.randn(3, 9, 32)
+            >>> caches, kvs = dec.empty_cache(3, memory), dec.memory_key_values(memory)
+            >>> out, caches, _ = dec.forward_cached(torch.randn(3, 1, 32), caches, kvs)
+            >>> out.shape, caches[0][0].shape  # one step: one cached position
+            (torch.Size([3, 1, 32]), torch.Size([3, 4, 1, 8]))
+        """
+        new_caches, weights = [], []
+        for layer, cache, kv in zip(self.layers, caches, memory_kvs, strict=True):
+            x, cache, w = layer.forward_cached(
+                x, cache, kv, memory_key_padding_mask, need_weights=need_weights
+            )
+            new_caches.append(cache)
+            if w is not None:
+                weights.append(w)
+        return (x if self.norm is None else self.norm(x)), new_caches, weights
