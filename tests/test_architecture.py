@@ -27,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"train"}),  # the engine
     frozenset({"tasks"}),  # task tools
     frozenset({"lab"}),  # experiments on the public API
-    frozenset({"cli", "fasttext", "__main__"}),  # entry points
+    frozenset({"cli", "fasttext", "translate", "__main__"}),  # entry points, Python APIs
 )
 
 
