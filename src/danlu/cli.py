@@ -23,6 +23,7 @@ from danlu.tasks.schedule_plot import SchedulePlotConfig
 from danlu.tasks.tabular.commands import COMMANDS as TABULAR_COMMANDS
 from danlu.tasks.tagging.commands import COMMANDS as TAGGING_COMMANDS
 from danlu.tasks.text_classification.commands import COMMANDS as TEXT_COMMANDS
+from danlu.tasks.translation.commands import COMMANDS as TRANSLATION_COMMANDS
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -72,6 +73,7 @@ COMMANDS: tuple[Command, ...] = (
     *TABULAR_COMMANDS,
     *TEXT_COMMANDS,
     *TAGGING_COMMANDS,
+    *TRANSLATION_COMMANDS,
     Command(("schedule", "plot"), SchedulePlotConfig, _schedule_plot,
             "draw a learning-rate schedule (multiplier against step) to a PNG"),
 )  # fmt: skip
@@ -81,6 +83,7 @@ _GROUP_HELP = {
     "schedule": "learning-rate schedules",
     "tag": "sequence labeling (NER): train, eval, predict",
     "seg": "Chinese word segmentation: train, eval, cut",
+    "translate": "machine translation (seq2seq, Transformer): train, eval, run, align",
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "ACTIVATIONS",
     "ATTENTION_SCORES",
     "DEVICES",
+    "DIRECTIONS",
     "LENGTH_PENALTIES",
     "OPTIMIZERS",
     "OPTIMIZER_CHAINS",
@@ -120,6 +121,12 @@ LENGTH_PENALTIES: dict[str, str] = {
     "none": "rank by log p(Y|x)",
     "average": "rank by log p(Y|x) / |Y|^alpha (alpha = 1: mean log-probability per token)",
     "gnmt": "rank by log p(Y|x) / ((5 + |Y|) / 6)^alpha (Wu et al. 2016)",
+}
+# what a bidirectional (L2R + R2L) model's search returns (danlu.decoding)
+DIRECTIONS: dict[str, str] = {
+    "both": "search both directions, keep the better-scored output",
+    "l2r": "the left-to-right decoder's output alone",
+    "r2l": "the right-to-left decoder's output alone (reversed back to reading order)",
 }
 # activation functions (danlu.nn.activations)
 ACTIVATIONS: dict[str, str] = {

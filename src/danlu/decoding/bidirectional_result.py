@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from danlu import names
 from danlu.decoding.search import SearchResult, pack_result
 from danlu.errors import UsageError
 
@@ -29,7 +30,9 @@ __all__ = [
 ]
 
 # which outputs a search produces -> the directions it leads (0: L2R, 1: R2L)
-DIRECTIONS: dict[str, tuple[int, ...]] = {"both": (0, 1), "l2r": (0,), "r2l": (1,)}
+DIRECTIONS: dict[str, tuple[int, ...]] = names.implement(
+    names.DIRECTIONS, {"both": (0, 1), "l2r": (0,), "r2l": (1,)}, "search directions"
+)
 Directions = Literal["both", "l2r", "r2l"]
 
 

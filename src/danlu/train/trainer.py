@@ -64,6 +64,10 @@ __all__ = ["Batchable", "TrainState", "Trainer", "check_finite_weights"]
 
 
 class Batchable(Protocol):
+    """What the Trainer batches: ``len`` items, ``get(indices)`` a batch of them. Data whose
+    items are groups of examples may also have ``examples(indices) -> int``, the examples
+    in those items (the logged ``samples_per_s`` counts them)."""
+
     def __len__(self) -> int: ...
     def get(self, indices: np.ndarray, device: torch.device | str = "cpu") -> Any: ...
 
@@ -174,6 +178,11 @@ class Trainer:
         self.last_checkpoint: Path | None = None
 
     # ------------------------------------------------------------------ the loop
+    def _examples(self, indices: np.ndarray) -> int:
+        """Examples in the items ``indices`` (see :class:`Batchable`)."""
+        count = getattr(self.data, "examples", None)
+        return len(indices) if count is None else int(count(indices))
+
     def fit(self) -> dict[str, Any]:
         """Train, evaluate, checkpoint; write the run files and return the final metrics."""
         resumed = self._maybe_resume()  # may replace self.state: read it only afterwards
@@ -220,7 +229,7 @@ class Trainer:
                 self.scheduler.step()
                 state.step += 1
                 state.batch += 1
-                seen += len(indices)
+                seen += self._examples(indices)
                 state.loss_sum += loss_value * weight / self.dist.world_size
                 state.loss_count += 1
 

@@ -33,11 +33,14 @@ from typing import Protocol
 
 from danlu.errors import DataError, UsageError
 from danlu.io.text import utf8_lines
+from danlu.names import implement
+from danlu.tasks.translation.config import TOKENIZERS
 
 __all__ = [
     "BOS",
     "EOS",
     "PAD",
+    "TOKENIZER_CLASSES",
     "UNK",
     "CharTokenizer",
     "JiebaTokenizer",
@@ -45,8 +48,11 @@ __all__ = [
     "SentencePieceTokenizer",
     "Tokenizer",
     "Vocab",
+    "load_tokenizer",
+    "make_tokenizer",
     "read_pairs",
     "split_dev",
+    "spm_file",
 ]
 
 SPACE = "\u2581"  # ▁: a run of spaces, as SentencePiece writes it
@@ -227,3 +233,36 @@ class Vocab:
             if i > EOS:
                 out.append(self.tokens[i])
         return out
+
+
+def spm_file(folder: str | Path, side: str) -> Path:
+    """Where a run folder keeps the SentencePiece model of ``side`` (``src`` or ``tgt``)."""
+    return Path(folder) / f"spm.{side}.model"
+
+
+# --src-tokenizer/--tgt-tokenizer name -> class (names and help: config.TOKENIZERS)
+TOKENIZER_CLASSES: dict[str, type] = implement(
+    TOKENIZERS,
+    {"char": CharTokenizer, "jieba": JiebaTokenizer, "spm": SentencePieceTokenizer},
+    "translation tokenizers",
+)
+
+
+def make_tokenizer(name: str, texts: Sequence[str], model_file: str | Path, vocab_size: int
+                   ) -> Tokenizer:  # fmt: skip
+    """Tokenizer ``name``; ``spm`` is trained on ``texts`` and written to ``model_file``."""
+    if name == "spm":
+        return SentencePieceTokenizer.train(texts, model_file, vocab_size)
+    return TOKENIZER_CLASSES[name]()
+
+
+def load_tokenizer(name: str, model_file: str | Path) -> Tokenizer:
+    """Tokenizer ``name`` of a trained model (``spm`` reads ``model_file``)."""
+    if name == "spm":
+        if not Path(model_file).is_file():
+            raise UsageError(f"{model_file} is missing: the model was trained with a "
+                             "SentencePiece tokenizer, kept beside model.safetensors")  # fmt: skip
+        return SentencePieceTokenizer(model_file)
+    if name not in TOKENIZER_CLASSES:
+        raise UsageError(f"unknown tokenizer {name!r}; valid: {', '.join(TOKENIZER_CLASSES)}")
+    return TOKENIZER_CLASSES[name]()
