@@ -64,9 +64,14 @@ __all__ = ["Batchable", "TrainState", "Trainer", "check_finite_weights"]
 
 
 class Batchable(Protocol):
-    """What the Trainer batches: ``len`` items, ``get(indices)`` a batch of them. Data whose
-    items are groups of examples may also have ``examples(indices) -> int``, the examples
-    in those items (the logged ``samples_per_s`` counts them)."""
+    """What the Trainer batches: ``len`` items, ``get(indices)`` a batch of them.
+
+    Optional: ``batches(seed)``, the data's own global batches of item indices (an object
+    with ``len`` and ``epoch(epoch, start)`` like :class:`~danlu.data.sampler.EpochBatches`,
+    which is the default, of ``--batch-size`` items); ``loss_units(indices)``, what the
+    loss of those items is a mean over (default: the items; e.g. target tokens), which
+    weights each process's share of a batch under torchrun.
+    """
 
     def __len__(self) -> int: ...
     def get(self, indices: np.ndarray, device: torch.device | str = "cpu") -> Any: ...
@@ -157,7 +162,11 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.ddp_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
-        self.batches = EpochBatches(len(data), config.batch_size, seed=config.seed)
+        own = getattr(data, "batches", None)  # the data's own batches (Batchable), if any
+        self.batches = (
+            own(config.seed) if own is not None
+            else EpochBatches(len(data), config.batch_size, seed=config.seed)
+        )  # fmt: skip
         steps = config.epochs * len(self.batches)
         self.total_steps = min(steps, config.max_steps) if config.max_steps else steps
         self.optimizer = optimizer or build_optimizer(self.model, config)
@@ -178,9 +187,9 @@ class Trainer:
         self.last_checkpoint: Path | None = None
 
     # ------------------------------------------------------------------ the loop
-    def _examples(self, indices: np.ndarray) -> int:
-        """Examples in the items ``indices`` (see :class:`Batchable`)."""
-        count = getattr(self.data, "examples", None)
+    def _loss_units(self, indices: np.ndarray) -> int:
+        """What the loss of items ``indices`` is a mean over (see :class:`Batchable`)."""
+        count = getattr(self.data, "loss_units", None)
         return len(indices) if count is None else int(count(indices))
 
     def fit(self) -> dict[str, Any]:
@@ -213,7 +222,8 @@ class Trainer:
                 loss_value = self._check_loss(loss)
                 # DDP averages gradients over processes; weighting each local mean by its
                 # share of the global batch makes that average the global-batch mean.
-                weight = len(local) * self.dist.world_size / len(indices)
+                share = self._loss_units(local) / self._loss_units(indices)
+                weight = share * self.dist.world_size
                 self.optimizer.zero_grad(set_to_none=True)
                 (loss * weight).backward()
                 if self.fgm is not None:
@@ -229,13 +239,14 @@ class Trainer:
                 self.scheduler.step()
                 state.step += 1
                 state.batch += 1
-                seen += self._examples(indices)
-                state.loss_sum += loss_value * weight / self.dist.world_size
+                seen += len(indices)
+                state.loss_sum += loss_value * share  # this process's part of the batch mean
                 state.loss_count += 1
 
                 if state.step % cfg.log_every == 0 or state.step == self.total_steps:
                     mean = state.loss_sum / state.loss_count
-                    mean = all_reduce_mean(
+                    # the parts of all processes add up to the batch mean
+                    mean = self.dist.world_size * all_reduce_mean(
                         torch.tensor(mean, dtype=torch.float64), self.dist
                     ).item()
                     rate = seen / max(time.perf_counter() - t_start, 1e-9)

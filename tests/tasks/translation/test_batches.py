@@ -15,12 +15,14 @@ def lengths(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
-def test_groups_cover_every_pair_once_in_a_multiple_of_the_parts(parts) -> None:
-    src, tgt = lengths(1001)
+def test_groups_cover_every_pair_once_with_a_sentence_for_every_part(parts) -> None:
+    src, tgt = lengths(1025)  # 16 groups of 64 and one of 1
     groups = length_groups(src, tgt, batch_size=64, parts=parts, seed=1)
-    assert sorted(np.concatenate(groups).tolist()) == list(range(1001))
-    assert len(groups) % parts == 0
-    assert max(len(g) for g in groups) <= 64 // parts
+    assert sorted(np.concatenate(groups).tolist()) == list(range(1025))
+    assert min(len(g) for g in groups) >= parts
+    assert [len(g) for g in groups] == [64] * 16 + [1] if parts == 1 else [64] * 15 + [65]
+    tokens = length_groups(src, tgt, batch_size=1, batch_tokens=40, parts=parts)
+    assert min(len(g) for g in tokens) >= parts
 
 
 def test_groups_hold_similar_lengths_so_batches_carry_little_padding() -> None:
@@ -44,8 +46,10 @@ def test_a_batch_pads_sources_and_teacher_forced_targets() -> None:
     src = [np.array([5, 6, 7]), np.array([8])]
     tgt = [np.array([9]), np.array([10, 11])]
     data = PairData(src, tgt, batch_size=2)
-    assert len(data) == 1
-    batch = data.get(np.array([0]))
+    assert len(data) == 2 and [g.tolist() for g in data.groups] in ([[0, 1]], [[1, 0]])
+    assert [b.tolist() for b in data.batches(seed=0).epoch(0)] == [data.groups[0].tolist()]
+    assert data.loss_units(np.array([0, 1])) == 2 + 3  # target tokens with EOS
+    batch = data.get(np.array([0, 1]))
     rows = {tuple(r) for r in batch.src.tolist()}
     assert rows == {(5, 6, 7), (8, PAD, PAD)}
     rows_of = zip(batch.src.tolist(), batch.tgt_in.tolist(), batch.tgt_out.tolist(), strict=True)

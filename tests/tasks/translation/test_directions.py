@@ -35,7 +35,7 @@ SAMPLE = sample_path("tatoeba_cmn_eng.txt")
 def test_both_directions_reverses_each_target_before_its_eos() -> None:
     data = PairData([np.array([5]), np.array([6])], [np.array([7, 8, 9]), np.array([10])],
                     batch_size=2)  # fmt: skip
-    batch = data.get(np.arange(len(data)))
+    batch = data.get(np.arange(len(data)))  # both sentences
     paired = both_directions(batch)
     assert paired.tgt_in.shape == (*batch.tgt_in.shape, 2)
     assert paired.tgt_in[..., 0].equal(batch.tgt_in) and paired.tgt_out[..., 0].equal(batch.tgt_out)

@@ -3,18 +3,19 @@
 A target ``y_1 .. y_n`` is trained teacher-forced: the decoder reads ``BOS y_1 .. y_n``
 (``tgt_in``) and predicts ``y_1 .. y_n EOS`` (``tgt_out``), both right-padded with ``PAD``.
 
-Batches are built from *groups*: the training pairs sorted by target then source length
-(ties in a seeded random order) and cut into runs of ``--batch-size`` sentences (or of
-about ``--batch-tokens`` target tokens), so a batch holds sentences of about one length
-and little padding. :class:`PairData` offers the groups to the Trainer as its items; the
-Trainer shuffles their order every epoch and takes one group per process per step (under
-torchrun each group is ``1/world`` of the batch, so a step still sees ``--batch-size``
-sentences). The groups themselves stay fixed, as fairseq's batches do.
+Batches are *groups*: the training pairs sorted by target then source length (ties in a
+seeded random order) and cut into runs of ``--batch-size`` sentences (or of about
+``--batch-tokens`` target tokens), so a batch holds sentences of about one length and
+little padding. The groups stay fixed, as fairseq's batches do; :class:`PairData` hands
+them to the Trainer as its global batches (:meth:`PairData.batches`, a new order every
+epoch), and under torchrun each process takes its slice of the group. The loss is a mean
+over target tokens, and each process's share is weighted by its tokens
+(:meth:`PairData.loss_units`), so N processes take the very step one process takes.
 
 Example:
     >>> data = PairData([np.array([5, 6]), np.array([7])], [np.array([8]), np.array([9, 9])],
     ...                 batch_size=2)
-    >>> batch = data.get(np.array([0]))
+    >>> batch = data.get(np.array([0, 1]))
     >>> batch.tgt_in.tolist(), batch.tgt_out.tolist()
     ([[2, 8, 0], [2, 9, 9]], [[8, 3, 0], [9, 9, 3]])
 """
@@ -22,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -32,8 +33,8 @@ from torch import Tensor
 from danlu.decoding import reverse_padded
 from danlu.tasks.translation.data import BOS, EOS, PAD, Vocab
 
-__all__ = ["Batch", "PairData", "both_directions", "length_groups", "pad_rows", "to_ids",
-           "truncate"]  # fmt: skip
+__all__ = ["Batch", "GroupBatches", "PairData", "both_directions", "length_groups",
+           "pad_rows", "to_ids", "truncate"]  # fmt: skip
 
 
 class Batch(NamedTuple):
@@ -96,44 +97,58 @@ def length_groups(src_lengths: np.ndarray, tgt_lengths: np.ndarray, batch_size: 
                   ) -> list[np.ndarray]:  # fmt: skip
     """Sentence indices cut into groups of similar lengths (see the module docstring).
 
-    Each group holds ``batch_size / parts`` sentences, or with ``batch_tokens`` as many as
-    keep ``sentences x (longest target + 1)`` within ``batch_tokens / parts``; the number
-    of groups is a multiple of ``parts`` (the largest are halved until it is).
+    Each group holds ``batch_size`` sentences, or with ``batch_tokens`` as many as keep
+    ``sentences x (longest target + 1)`` within ``batch_tokens``; every group has at least
+    ``parts`` sentences (one per torchrun process: a smaller one joins its neighbour).
     """
     n = len(src_lengths)
+    if n < parts:
+        raise ValueError(f"{n} sentences cannot fill {parts} parts of a batch")
     ties = np.random.default_rng(seed).random(n)
     order = np.lexsort((ties, src_lengths, tgt_lengths))  # by target, then source length
     groups: list[np.ndarray] = []
     if batch_tokens:
-        budget, start, widest = max(batch_tokens // parts, 1), 0, 0
+        start, widest = 0, 0
         for k, i in enumerate(order):
             widest = max(widest, int(tgt_lengths[i]) + 1)
-            if k > start and (k - start + 1) * widest > budget:
+            if k - start >= parts and (k - start + 1) * widest > batch_tokens:
                 groups.append(order[start:k])
                 start, widest = k, int(tgt_lengths[i]) + 1
         groups.append(order[start:])
     else:
-        size = max(batch_size // parts, 1)
+        size = max(batch_size, parts)
         groups = [order[k : k + size] for k in range(0, n, size)]
-    while len(groups) % parts:
-        big = max(range(len(groups)), key=lambda g: len(groups[g]))
-        if len(groups[big]) < 2:
-            raise ValueError(f"{n} sentences cannot fill {parts} parts of a batch")
-        half = len(groups[big]) // 2
-        groups[big : big + 1] = [groups[big][:half], groups[big][half:]]
+    if len(groups) > 1 and len(groups[-1]) < parts:  # the short tail joins the one before
+        groups[-2:] = [np.concatenate(groups[-2:])]
     return groups
 
 
+class GroupBatches:
+    """Fixed groups of item indices as a Trainer's global batches, in a new seeded order
+    every epoch (the interface of :class:`danlu.data.sampler.EpochBatches`)."""
+
+    def __init__(self, groups: list[np.ndarray], seed: int = 0) -> None:
+        self.groups, self.seed = groups, seed
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[np.ndarray]:
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.groups))
+        for b in range(start, len(self.groups)):
+            yield self.groups[order[b]]
+
+
 class PairData:
-    """Source and target id arrays offered to the Trainer as length groups.
+    """Source and target id arrays: the Trainer's items are the sentences, its batches the
+    length groups.
 
     Args:
         src: one (S_i,) int64 array per pair, S_i >= 1.
         tgt: one (T_i,) int64 array per pair (no BOS/EOS: they are added here).
         batch_size, batch_tokens, parts, seed: the groups, see :func:`length_groups`.
 
-    ``len(data)`` is the number of groups; ``get(indices)`` pads the sentences of those
-    groups into one :class:`Batch`.
+    ``get(indices)`` pads those sentences into one :class:`Batch`.
     """
 
     def __init__(self, src: list[np.ndarray], tgt: list[np.ndarray], batch_size: int,
@@ -143,19 +158,24 @@ class PairData:
         self.tgt_out = [np.concatenate([t, [EOS]]).astype(np.int64) for t in tgt]
         src_len = np.array([len(s) for s in src])
         tgt_len = np.array([len(t) for t in tgt])
+        self.targets = tgt_len + 1  # (N,) tokens each sentence adds to the loss (EOS too)
         self.groups = length_groups(src_len, tgt_len, batch_size, batch_tokens, parts, seed)
         self.sentences = len(src)
-        self.tokens = int(tgt_len.sum()) + len(tgt)  # target tokens with EOS, per epoch
+        self.tokens = int(self.targets.sum())  # target tokens with EOS, per epoch
 
     def __len__(self) -> int:
-        return len(self.groups)
+        return self.sentences
 
-    def examples(self, indices: np.ndarray) -> int:
-        """Sentences in the groups ``indices`` (what the Trainer's speed counts)."""
-        return sum(len(self.groups[i]) for i in np.asarray(indices).reshape(-1))
+    def batches(self, seed: int) -> GroupBatches:
+        """The global batches: the length groups, reshuffled every epoch."""
+        return GroupBatches(self.groups, seed)
+
+    def loss_units(self, indices: np.ndarray) -> int:
+        """Target tokens of those sentences: what the loss is a mean over."""
+        return int(self.targets[np.asarray(indices, dtype=np.int64)].sum())
 
     def get(self, indices: np.ndarray, device: torch.device | str = "cpu") -> Batch:
-        rows = np.concatenate([self.groups[i] for i in np.asarray(indices).reshape(-1)])
+        rows = np.asarray(indices, dtype=np.int64).reshape(-1)
         src = pad_rows([self.src[i] for i in rows])
         tgt_in = pad_rows([self.tgt_in[i] for i in rows])
         tgt_out = pad_rows([self.tgt_out[i] for i in rows])

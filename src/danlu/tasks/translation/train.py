@@ -133,9 +133,9 @@ def train_translator(cfg: TrainTranslatorConfig) -> dict[str, Any]:
             cfg.optim.seed, bidirectional=spec.direction == "both",
         )  # fmt: skip
         evaluate = dev_evaluator(spec, tokenizers, dev, cfg.dev_beam) if dev else None
-        # the Trainer's items are length groups, one per process a step; --adversarial is
-        # the loss's (decoder embeddings only), not the engine's (every embedding)
-        engine = dataclasses.replace(cfg.optim, batch_size=dist.world_size, adversarial=0.0)
+        # the Trainer's batches are the data's length groups; --adversarial is the loss's
+        # (decoder embeddings only), not the engine's (every embedding)
+        engine = dataclasses.replace(cfg.optim, adversarial=0.0)
         trainer = Trainer(model, loss, data, engine, out, evaluate=evaluate,
                           model_metadata=spec_metadata(spec), validation_hint=DEV_HINT,
                           run_config=cfg)  # fmt: skip
@@ -144,7 +144,8 @@ def train_translator(cfg: TrainTranslatorConfig) -> dict[str, Any]:
         metrics.update(
             train_pairs=len(train), dev_pairs=len(dev) if dev else 0,
             src_vocab=len(spec.src_vocab), tgt_vocab=len(spec.tgt_vocab),
-            parameters=sum(p.numel() for p in model.parameters()), batches_per_epoch=len(data),
+            parameters=sum(p.numel() for p in model.parameters()),
+            batches_per_epoch=len(data.groups),
         )  # fmt: skip
         if dist.is_main:
             write_json(out / "metrics.json", metrics)
