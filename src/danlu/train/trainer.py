@@ -246,9 +246,10 @@ class Trainer:
                 if state.step % cfg.log_every == 0 or state.step == self.total_steps:
                     mean = state.loss_sum / state.loss_count
                     # the parts of all processes add up to the batch mean
-                    mean = self.dist.world_size * all_reduce_mean(
-                        torch.tensor(mean, dtype=torch.float64), self.dist
-                    ).item()
+                    mean = (
+                        self.dist.world_size
+                        * all_reduce_mean(torch.tensor(mean, dtype=torch.float64), self.dist).item()
+                    )
                     rate = seen / max(time.perf_counter() - t_start, 1e-9)
                     self.log.log(
                         "train", state.step, epoch=state.epoch, loss=mean,

@@ -31,13 +31,24 @@ A model implements ``start``, ``decode`` and ``logits``; ``forward`` and ``step`
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
 from danlu.decoding.state import State
 from danlu.errors import UsageError
 
-__all__ = ["PAD_ID", "Seq2Seq", "check_dropout", "check_sizes", "check_source"]
+__all__ = [
+    "PAD_ID",
+    "Seq2Seq",
+    "build_checked",
+    "check_dropout",
+    "check_sizes",
+    "check_source",
+    "keyword_options",
+]
 
 PAD_ID = 0  # the padding id of both vocabularies; its embedding row starts at zero
 
@@ -136,3 +147,23 @@ def check_dropout(dropout: float) -> None:
     """Raise UsageError unless ``0 <= dropout < 1``."""
     if not 0.0 <= dropout < 1.0:
         raise UsageError(f"dropout must be in [0, 1), got {dropout}")
+
+
+def keyword_options(cls: type) -> dict[str, Any]:
+    """The keyword-only options of ``cls.__init__`` with their defaults."""
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def build_checked(cls: type[Seq2Seq], what: str, src_vocab: int, tgt_vocab: int,
+                  options: dict[str, Any]) -> Seq2Seq:  # fmt: skip
+    """``cls(src_vocab, tgt_vocab, **options)``; an unknown option is refused in one line
+    that lists the valid ones with their defaults (``what`` names the model)."""
+    valid = keyword_options(cls)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise UsageError(
+            f"{what} has no option {', '.join(map(repr, unknown))}; valid: "
+            f"{', '.join(f'{k}={v!r}' for k, v in valid.items())}"
+        )
+    return cls(src_vocab, tgt_vocab, **options)

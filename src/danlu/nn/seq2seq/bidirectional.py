@@ -36,14 +36,13 @@ Papers: Zhou, Zhang, Zong, "Synchronous Bidirectional Neural Machine Translation
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
 from danlu.errors import UsageError
-from danlu.nn.seq2seq.base import PAD_ID, check_source
+from danlu.nn.seq2seq.base import PAD_ID, build_checked, check_source
 from danlu.nn.seq2seq.synchronous_decoder import Pair, SynchronousDecoder
 from danlu.nn.seq2seq.transformer import TransformerSeq2Seq
 
@@ -191,12 +190,7 @@ def create_bidirectional_seq2seq(
         >>> type(model).__name__
         'BidirectionalTransformerSeq2Seq'
     """
-    params = inspect.signature(BidirectionalTransformerSeq2Seq.__init__).parameters.values()
-    valid = {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise UsageError(
-            f"the bidirectional transformer has no option {', '.join(map(repr, unknown))}; "
-            f"valid: {', '.join(f'{k}={v!r}' for k, v in valid.items())}"
-        )
-    return BidirectionalTransformerSeq2Seq(src_vocab, tgt_vocab, **options)
+    model = build_checked(BidirectionalTransformerSeq2Seq, "the bidirectional transformer",
+                          src_vocab, tgt_vocab, options)  # fmt: skip
+    assert isinstance(model, BidirectionalTransformerSeq2Seq)
+    return model

@@ -19,13 +19,12 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from danlu import names
 from danlu.errors import UsageError
 from danlu.nn.seq2seq.attention_decoder import AttentionGRUSeq2Seq
-from danlu.nn.seq2seq.base import Seq2Seq
+from danlu.nn.seq2seq.base import Seq2Seq, build_checked, keyword_options
 from danlu.nn.seq2seq.gru import GRUSeq2Seq
 from danlu.nn.seq2seq.transformer import TransformerSeq2Seq
 
@@ -46,8 +45,7 @@ def seq2seq_names() -> list[str]:
 
 def seq2seq_options(name: str) -> dict[str, Any]:
     """The keyword options of model ``name`` with their defaults."""
-    params = inspect.signature(_model_class(name).__init__).parameters.values()
-    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return keyword_options(_model_class(name))
 
 
 def _model_class(name: str) -> type[Seq2Seq]:
@@ -72,12 +70,5 @@ def create_seq2seq(name: str, src_vocab: int, tgt_vocab: int, **options: Any) ->
     Raises:
         UsageError: unknown name or option (the message lists the valid ones), bad values.
     """
-    cls = _model_class(name)
-    valid = seq2seq_options(name)
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise UsageError(
-            f"seq2seq model {name} has no option {', '.join(map(repr, unknown))}; valid: "
-            f"{', '.join(f'{k}={v!r}' for k, v in valid.items())}"
-        )
-    return cls(src_vocab, tgt_vocab, **options)
+    return build_checked(_model_class(name), f"seq2seq model {name}", src_vocab, tgt_vocab,
+                         options)  # fmt: skip
