@@ -153,3 +153,16 @@ def test_positional_arguments_and_flag_aliases() -> None:
     assert cfg.k == 1 and cfg.min_count == 2
     with pytest.raises(SystemExit):  # argparse: the required positional is missing
         parse(["--min-count", "2"], FastTextLike)
+
+
+@dataclass(frozen=True)
+class ManyFiles:
+    files: tuple[str, ...] = option(help="files", positional=True)
+    top_k: int = option(1)
+
+
+def test_a_positional_tuple_takes_every_word_left() -> None:
+    cfg = parse(["--top-k", "2", "a,1.png", "b.png"], ManyFiles)
+    assert cfg == ManyFiles(("a,1.png", "b.png"), 2)  # one value per word: no comma split
+    with pytest.raises(SystemExit):  # at least one is required
+        parse(["--top-k", "2"], ManyFiles)

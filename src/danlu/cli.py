@@ -24,6 +24,7 @@ from danlu.tasks.tabular.commands import COMMANDS as TABULAR_COMMANDS
 from danlu.tasks.tagging.commands import COMMANDS as TAGGING_COMMANDS
 from danlu.tasks.text_classification.commands import COMMANDS as TEXT_COMMANDS
 from danlu.tasks.translation.commands import COMMANDS as TRANSLATION_COMMANDS
+from danlu.tasks.vision.commands import COMMANDS as VISION_COMMANDS
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -74,6 +75,7 @@ COMMANDS: tuple[Command, ...] = (
     *TEXT_COMMANDS,
     *TAGGING_COMMANDS,
     *TRANSLATION_COMMANDS,
+    *VISION_COMMANDS,
     Command(("schedule", "plot"), SchedulePlotConfig, _schedule_plot,
             "draw a learning-rate schedule (multiplier against step) to a PNG"),
 )  # fmt: skip
@@ -84,6 +86,7 @@ _GROUP_HELP = {
     "tag": "sequence labeling (NER): train, eval, predict",
     "seg": "Chinese word segmentation: train, eval, cut",
     "translate": "machine translation (seq2seq, Transformer): train, eval, run, align",
+    "vision": "image classification (LeNet-5 ... ResNet-18, STN): train, eval, predict",
 }
 
 

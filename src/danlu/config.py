@@ -79,7 +79,8 @@ def option(
         aliases: extra spellings of the flag, e.g. ``("-minCount", "--minCount")`` for
             fastText-compatible command lines.
         positional: a positional argument instead of a flag (optional when it has a
-            default), e.g. ``danlu test MODEL FILE [k]``.
+            default), e.g. ``danlu test MODEL FILE [k]``; a tuple field takes the words
+            left, each one value (no comma splitting), e.g. ``IMAGES...``.
     """
     metadata = {"help": help, "embed": embed, "aliases": aliases, "positional": positional}
     if default_factory is not _MISSING:
@@ -289,11 +290,13 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> list[FieldSpec]
     for spec in specs:
         inner, _ = _unwrap_optional(spec.type)
         help_text = f"{spec.help} (default: {_format_default(spec.default)})".strip()
-        if spec.positional:
-            parser.add_argument(
-                spec.dest, metavar=spec.key.upper(), help=help_text, default=_NOT_GIVEN,
-                nargs=None if spec.required else "?",
-            )  # fmt: skip
+        if spec.positional:  # a tuple takes one or more words (any number with a default)
+            if get_origin(inner) is tuple:
+                nargs = "+" if spec.required else "*"
+            else:
+                nargs = None if spec.required else "?"
+            parser.add_argument(spec.dest, metavar=spec.key.upper(), help=help_text,
+                                default=_NOT_GIVEN, nargs=nargs)  # fmt: skip
             continue
         names = [spec.flag]
         if "_" in spec.key and inner is not bool:  # --no-x_y would look odd for booleans

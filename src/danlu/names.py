@@ -25,6 +25,8 @@ from typing import TypeVar
 __all__ = [
     "ACTIVATIONS",
     "ATTENTION_SCORES",
+    "AUGMENTATIONS",
+    "CNN_MODELS",
     "DEVICES",
     "DIRECTIONS",
     "LENGTH_PENALTIES",
@@ -109,6 +111,25 @@ SEQ2SEQ_MODELS: dict[str, str] = {
     "gru": "GRU encoder-decoder, the decoder sees only the final encoder state",
     "gru_attn": "GRU encoder-decoder with attention over the encoder states",
     "transformer": "Transformer encoder-decoder (pre-norm, tied embeddings)",
+}
+# convolutional image classifiers (danlu.nn.cnn), sized for 28x28 and 32x32 images
+CNN_MODELS: dict[str, str] = {
+    "lenet5": "LeNet-5, sigmoid + average pooling",
+    "lenet5_modern": "LeNet-5 with ReLU, max pooling and batch norm",
+    "alexnet_small": "AlexNet with a 3x3 stem, half width",
+    "vgg11_small": "VGG-11 with a quarter of the channels",
+    "nin": "Network in Network",
+    "googlenet": "GoogLeNet, Inception v1",
+    "resnet18": "ResNet-18 with a CIFAR stem",
+    "densenet": "DenseNet, 4 blocks x 4 layers, growth 32",
+}
+# random augmentations of an image batch (danlu.data.augment): the ops of --augment, each
+# name followed by its arguments (upper case here) after colons, e.g. crop:4,flip
+AUGMENTATIONS: dict[str, str] = {
+    "crop": "pad PAD zero pixels on each side, take a random HxW window",
+    "flip": "mirror left-right, each image with probability 0.5",
+    "affine": "rotate by ±DEGREES, shift by ±TRANSLATE of the size, scale by 1±SCALE",
+    "erase": "with probability P set a random rectangle to FILL: zero (default) or mean",
 }
 # how a recurrent decoder scores the encoder states (Luong et al. 2015; Bahdanau et al.)
 ATTENTION_SCORES: dict[str, str] = {

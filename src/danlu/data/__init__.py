@@ -3,7 +3,7 @@
 from danlu.data.augment import Augment, parse_augment
 from danlu.data.conll import TaggedSentence, read_conll, write_conll
 from danlu.data.idx import read_idx, read_idx_images_labels, write_idx
-from danlu.data.images import ImageSet, read_image_folder
+from danlu.data.images import ImageSet, read_image_folder, read_images
 from danlu.data.sampler import EpochBatches, shard
 from danlu.data.segmentation import (
     read_people_daily,
@@ -32,6 +32,7 @@ __all__ = [
     "read_idx",
     "read_idx_images_labels",
     "read_image_folder",
+    "read_images",
     "read_people_daily",
     "read_sighan",
     "shard",

@@ -37,6 +37,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from danlu.errors import UsageError
+from danlu.names import AUGMENTATIONS as AUGMENTATION_HELP
+from danlu.names import implement
 
 __all__ = [
     "AUGMENTATIONS",
@@ -233,23 +235,21 @@ class RandomErase:
         return torch.where(mask[:, None], value, x)
 
 
-# name -> (the op, what it does): the one list of what a spec string accepts; the
-# arguments are the op's dataclass fields, upper-cased (optional ones in brackets)
-AUGMENTATIONS: dict[str, tuple[Callable[..., Op], str]] = {
-    "crop": (RandomCrop, "pad PAD zero pixels on each side, take a random HxW window"),
-    "flip": (RandomFlip, "mirror left-right, each image with probability 0.5"),
-    "affine": (RandomAffine, "rotate by ±DEGREES, shift by ±TRANSLATE of the size, "
-               "scale by 1±SCALE"),
-    "erase": (RandomErase, "with probability P set a random rectangle to FILL: zero "
-              "(default) or mean"),
-}  # fmt: skip
-_NAME_OF = {op: name for name, (op, _) in AUGMENTATIONS.items()}
+# name -> the op: the one list of what a spec string accepts is danlu.names.AUGMENTATIONS
+# (name -> what it does); the arguments are the op's dataclass fields, upper-cased
+# (optional ones in brackets)
+AUGMENTATIONS: dict[str, Callable[..., Op]] = implement(
+    AUGMENTATION_HELP,
+    {"crop": RandomCrop, "flip": RandomFlip, "affine": RandomAffine, "erase": RandomErase},
+    "augmentations",
+)
+_NAME_OF = {op: name for name, op in AUGMENTATIONS.items()}
 
 
 def _usage(name: str) -> str:
     """``erase:P[:FILL]``: the op and its arguments as a spec string writes them."""
     parts = [name]
-    for f in dataclasses.fields(AUGMENTATIONS[name][0]):  # type: ignore[arg-type]
+    for f in dataclasses.fields(AUGMENTATIONS[name]):  # type: ignore[arg-type]
         required = f.default is dataclasses.MISSING
         parts.append(f":{f.name.upper()}" if required else f"[:{f.name.upper()}]")
     return "".join(parts)
@@ -257,7 +257,7 @@ def _usage(name: str) -> str:
 
 def describe_augmentations() -> str:
     """Every op as one line of help: ``crop:PAD (pad PAD ...), flip (...), ...``."""
-    return ", ".join(f"{_usage(name)} ({what})" for name, (_, what) in AUGMENTATIONS.items())
+    return ", ".join(f"{_usage(name)} ({what})" for name, what in AUGMENTATION_HELP.items())
 
 
 @dataclass(frozen=True)
@@ -332,7 +332,7 @@ def parse_augment(spec: str) -> Augment:
         if name not in AUGMENTATIONS:
             what = f"unknown augmentation {name!r}" if name else "an empty augmentation"
             raise UsageError(f"{what} in {spec!r}; valid: {describe_augmentations()}")
-        op = AUGMENTATIONS[name][0]
+        op = AUGMENTATIONS[name]
         fields: Sequence[dataclasses.Field] = dataclasses.fields(op)  # type: ignore[arg-type]
         least = sum(f.default is dataclasses.MISSING for f in fields)
         if not least <= len(args) <= len(fields):

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -41,7 +42,7 @@ import numpy as np
 
 from danlu.errors import DataError, UsageError
 
-__all__ = ["IMAGE_SUFFIXES", "ImageSet", "list_image_folder", "read_image_folder"]
+__all__ = ["IMAGE_SUFFIXES", "ImageSet", "list_image_folder", "read_image_folder", "read_images"]
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg")
 _GRAY_MODES = frozenset({"1", "L", "LA"})
@@ -165,21 +166,40 @@ def read_image_folder(
     assert expected is not None  # files is never empty
     if grayscale is None:
         grayscale = all(m in _GRAY_MODES for m in modes)
-    target_mode = "L" if grayscale else "RGB"
-    h, w = expected
 
     # pass 2: pixels, straight into the one array
-    images = np.empty((len(files), 1 if grayscale else 3, h, w), dtype=np.uint8)
-    for i, (path, _) in enumerate(files):
-        try:
-            with image_module.open(path) as im:
-                im = im.convert(target_mode)  # decodes: a truncated file fails here
+    images = read_images([path for path, _ in files], expected, grayscale)
+    labels = np.fromiter((label for _, label in files), dtype=np.int64, count=len(files))
+    return ImageSet(images, labels, classes)
+
+
+def read_images(paths: Sequence[str | Path], size: tuple[int, int], grayscale: bool) -> np.ndarray:
+    """Read image files into one ``(N, C, H, W)`` ``uint8`` array, in the order given.
+
+    Each image is converted to ``L`` (``grayscale``, C = 1) or ``RGB`` (C = 3) and resized
+    (bilinear) to ``size = (height, width)`` unless it already has that size.
+
+    Raises:
+        UsageError: Pillow is not installed.
+        DataError: a file that is missing or not a readable 8-bit image, named.
+
+    Example:
+        >>> x = read_images(["a.png", "b.jpg"], (28, 28), grayscale=True)  # doctest: +SKIP
+        >>> x.shape, x.dtype  # doctest: +SKIP
+        ((2, 1, 28, 28), dtype('uint8'))
+    """
+    image_module = _pillow()
+    h, w = _size_arg(size)  # type: ignore[misc]
+    images = np.empty((len(paths), 1 if grayscale else 3, h, w), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        with _open(image_module, Path(path)) as im:  # a missing file or bad header: named
+            try:
+                im = im.convert("L" if grayscale else "RGB")  # decodes: a truncated file fails
                 if im.size != (w, h):
                     im = im.resize((w, h), image_module.Resampling.BILINEAR)
                 pixels = np.asarray(im)  # (H, W) or (H, W, 3)
-        except Exception as exc:  # Pillow's decoders raise many types for a broken file
-            raise DataError(str(path), None, f"not a readable image ({type(exc).__name__}: "
-                            f"{exc})") from None  # fmt: skip
+            except Exception as exc:  # Pillow's decoders raise many types for a broken file
+                raise DataError(str(path), None, f"not a readable image ({type(exc).__name__}: "
+                                f"{exc})") from None  # fmt: skip
         images[i] = pixels[None] if grayscale else pixels.transpose(2, 0, 1)
-    labels = np.fromiter((label for _, label in files), dtype=np.int64, count=len(files))
-    return ImageSet(images, labels, classes)
+    return images

@@ -12,6 +12,7 @@ from danlu.metrics.classification import (
     classification_metrics,
     confusion_matrix,
     macro_f1,
+    precision_recall_f1,
 )
 from danlu.metrics.entities import entity_scores, entity_spans, format_entity_table
 from danlu.metrics.regression import mae, mse, r2, regression_metrics, rmse
@@ -29,6 +30,7 @@ __all__ = [
     "macro_f1",
     "mae",
     "mse",
+    "precision_recall_f1",
     "r2",
     "regression_metrics",
     "rmse",

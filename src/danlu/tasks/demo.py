@@ -20,12 +20,15 @@ from danlu.tasks.tabular.demo import DEMOS as TABULAR_DEMOS
 from danlu.tasks.tagging.demo import DEMOS as TAGGING_DEMOS
 from danlu.tasks.text_classification.demo import DEMOS as TEXT_DEMOS
 from danlu.tasks.translation.demo import DEMOS as TRANSLATION_DEMOS
+from danlu.tasks.vision.demo import DEMOS as VISION_DEMOS
 
 __all__ = ["DEMOS", "Demo", "run_demo", "sample_path"]
 
 
 # The demos, in the order they run. Each task package contributes a DEMOS tuple.
-DEMOS: tuple[Demo, ...] = (*TABULAR_DEMOS, *TEXT_DEMOS, *TAGGING_DEMOS, *TRANSLATION_DEMOS)
+DEMOS: tuple[Demo, ...] = (
+    *TABULAR_DEMOS, *TEXT_DEMOS, *TAGGING_DEMOS, *TRANSLATION_DEMOS, *VISION_DEMOS,
+)  # fmt: skip
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

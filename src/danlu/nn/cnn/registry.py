@@ -14,7 +14,9 @@ resnet18        ResNet-18, CIFAR stem                       11.2 M
 densenet        DenseNet, 4 blocks × 4 layers, growth 32    0.76 M
 ==============  ==========================================  ===================
 
-The table is an explicit dict (no registration by import side effect).
+The names and their one-line descriptions are :data:`danlu.names.CNN_MODELS`; the table
+here is an explicit dict built from them with :func:`danlu.names.implement` (no
+registration by import side effect).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from torch import nn
 
 from danlu.errors import UsageError
+from danlu.names import CNN_MODELS, implement
 from danlu.nn.cnn.alexnet import AlexNetSmall
 from danlu.nn.cnn.densenet import DenseNet
 from danlu.nn.cnn.googlenet import GoogLeNet
@@ -37,7 +40,7 @@ from danlu.nn.cnn.vgg import VGG
 __all__ = ["MODELS", "create_model", "model_names"]
 
 #: name -> factory ``(in_channels, num_classes, input_size, **options) -> nn.Module``.
-MODELS: dict[str, Callable[..., nn.Module]] = {
+MODELS: dict[str, Callable[..., nn.Module]] = implement(CNN_MODELS, {
     "lenet5": LeNet5,
     "lenet5_modern": partial(LeNet5, modern=True),
     "alexnet_small": AlexNetSmall,
@@ -46,7 +49,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "googlenet": GoogLeNet,
     "resnet18": resnet18,
     "densenet": DenseNet,
-}
+}, "CNN models")  # fmt: skip
 
 
 def model_names() -> list[str]:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from danlu.errors import UsageError
-from danlu.io import from_metadata, read_safetensors_metadata, to_metadata
+from danlu.io import to_metadata
 from danlu.nn.seq2seq import Seq2Seq, create_bidirectional_seq2seq, create_seq2seq
+from danlu.tasks.model_file import find_model_file, read_spec
 from danlu.tasks.translation.config import ModelOptions
 from danlu.train.checkpoint import load_safetensors
 
@@ -30,6 +31,7 @@ __all__ = ["TASK", "TranslationSpec", "build_model", "direction_of", "load_model
            "seq2seq_kwargs", "spec_metadata"]  # fmt: skip
 
 TASK = "translation"  # the danlu_task of the file's metadata
+WRITER = "danlu translate train"
 
 
 @dataclass(frozen=True)
@@ -91,38 +93,14 @@ def build_model(spec: TranslationSpec) -> Seq2Seq:
     return create_seq2seq(spec.model, len(spec.src_vocab), len(spec.tgt_vocab), **options)
 
 
-def _model_file(run_dir: str | Path) -> Path:
-    path = Path(run_dir)
-    if path.is_dir() or not path.name.endswith(".safetensors"):
-        path = path / "model.safetensors"
-    if not path.is_file():
-        raise UsageError(f"no model found: {path} does not exist (pass a run folder written "
-                         "by danlu translate train)")  # fmt: skip
-    return path
-
-
-def _read_spec(path: Path) -> TranslationSpec:
-    """The spec in the metadata of ``path``; another task's file is named in the error."""
-    try:
-        meta = read_safetensors_metadata(path)
-        if meta.get("danlu_task") != TASK:
-            what = meta.get("danlu_task") or meta.get("format")
-            kind = f"a danlu {what!r} model" if what else "a file without danlu_task metadata"
-            raise UsageError(f"{path}: this is {kind}, not a translation model; pass a run "
-                             "folder written by danlu translate train")  # fmt: skip
-        return from_metadata(TranslationSpec, meta, source=str(path))
-    except ValueError as exc:  # not safetensors, or a field that does not parse
-        raise UsageError(str(exc)) from None
-
-
 def load_model(run_dir: str | Path) -> tuple[Seq2Seq, TranslationSpec]:
     """The trained network of ``RUN_DIR/model.safetensors`` (eval mode) and its spec.
 
     Raises:
         UsageError: no such file, a file of another danlu task (named), bad metadata.
     """
-    path = _model_file(run_dir)
-    spec = _read_spec(path)
+    path = find_model_file(run_dir, WRITER)
+    spec = read_spec(path, TranslationSpec, TASK, WRITER)
     network = build_model(spec)
     network.load_state_dict(load_safetensors(path))
     return network.eval(), spec

@@ -1,0 +1,49 @@
+"""``danlu vision train|eval|predict`` (handlers import torch only when they run)."""
+
+from __future__ import annotations
+
+import sys
+
+from danlu.tasks.command import Command, TrainEntry, training_command
+from danlu.tasks.vision.config import VisionEvalConfig, VisionPredictConfig, VisionTrainConfig
+
+__all__ = ["COMMANDS"]
+
+
+def _trainer() -> TrainEntry:
+    from danlu.tasks.vision.train import describe, train_vision
+
+    return train_vision, describe
+
+
+def _eval(cfg: VisionEvalConfig) -> int:
+    from danlu.tasks.vision.evaluate import evaluate_images, format_scores
+
+    scores = evaluate_images(cfg)
+    print(format_scores(scores))
+    wrote = [scores[key] for key in ("confusion_png", "errors_png", "stn_png") if key in scores]
+    print(f"wrote {', '.join([*wrote, *([cfg.out] if cfg.out else [])])}", file=sys.stderr)
+    return 0
+
+
+def _predict(cfg: VisionPredictConfig) -> int:
+    from danlu.tasks.vision.predict import predict_images
+
+    predict_images(cfg, sys.stdout)
+    return 0
+
+
+def _quiet(cfg: VisionTrainConfig) -> bool:
+    return cfg.optim.quiet
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(("vision", "train"), VisionTrainConfig, training_command(_trainer, _quiet),
+            "train a CNN image classifier (LeNet-5 ... ResNet-18) on IDX files or an image "
+            "folder"),
+    Command(("vision", "eval"), VisionEvalConfig, _eval,
+            "accuracy and per-class scores of an image classifier; draws its confusion matrix "
+            "and errors"),
+    Command(("vision", "predict"), VisionPredictConfig, _predict,
+            "the top classes of image files, one JSON line each"),
+)  # fmt: skip
