@@ -49,6 +49,7 @@ def load(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     sys.path.insert(0, str(HERE))
     spec.loader.exec_module(module)
     return module
