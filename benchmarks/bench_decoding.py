@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from _util import interleaved, markdown_table
 from danlu.decoding import beam_search
 
-TITLE = "## Decoding: batched beam search vs per-sentence beam loops (CPU, float32, 1 thread)"
+TITLE = "## Decoding: batched beam search vs per-sentence beam loops (CPU, float32)"
 VOCAB, HIDDEN, LAYERS, BEAM, SENTENCES = 8000, 256, 2, 5, 64
 BOS, EOS = 1, 2
 EOS_BIAS = 0.8  # outputs of 3-35 tokens, mean 14; a third end at their maximum length
@@ -140,14 +140,13 @@ def _per_sentence(decode, model: GRUDecoder, h0: Tensor, src_lengths: Tensor) ->
     return [decode(model, h0[b], limit) for b, limit in enumerate(_limits(src_lengths))]
 
 
-def run(quick: bool = False) -> str:
-    """Markdown section: sentences/s of the three decoders and the ratios."""
+def _rates(threads: int, quick: bool) -> tuple[dict[str, float], list[int]]:
+    """Sentences/s of the three decoders with ``threads`` torch threads; output lengths."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     try:
         model, h0, src_lengths = _problem()
         ours = batched(model, h0, src_lengths)
-        lengths = [len(o) for o in ours]
         for name, decode in (("textbook", textbook), ("stacked", stacked)):
             theirs = _per_sentence(decode, model, h0, src_lengths)
             same = sum(a == b for a, b in zip(ours, theirs, strict=True))
@@ -160,22 +159,25 @@ def run(quick: bool = False) -> str:
         times = interleaved(fns, warmup=0, repeat=1 if quick else 3)  # warmed up by the check
     finally:
         torch.set_num_threads(before)
-    rate = {k: SENTENCES / v for k, v in times.items()}
-    rows = [
-        ["danlu.decoding.beam_search, 64 sentences × 5 beams in one batch", rate["batched"], 1.0],
-        [
-            "textbook: per sentence, one decoder call per hypothesis",
-            rate["textbook"],
-            rate["batched"] / rate["textbook"],
-        ],
-        [
-            "per sentence, its 5 beams in one decoder call",
-            rate["stacked"],
-            rate["batched"] / rate["stacked"],
-        ],
-    ]
-    ratio = rate["batched"] / rate["textbook"]
-    verdict = "met" if ratio >= 10 else "NOT met"
+    return {k: SENTENCES / v for k, v in times.items()}, [len(o) for o in ours]
+
+
+def run(quick: bool = False) -> str:
+    """Markdown section: sentences/s of the three decoders and the ratios, 1 and 2 threads."""
+    rows, verdicts = [], []
+    for threads in (1, 2):
+        rate, lengths = _rates(threads, quick)
+        rows += [
+            [threads, "danlu.decoding.beam_search, 64 sentences × 5 beams in one batch",
+             rate["batched"], 1.0],
+            [threads, "textbook: per sentence, one decoder call per hypothesis",
+             rate["textbook"], rate["batched"] / rate["textbook"]],
+            [threads, "per sentence, its 5 beams in one decoder call", rate["stacked"],
+             rate["batched"] / rate["stacked"]],
+        ]  # fmt: skip
+        ratio = rate["batched"] / rate["textbook"]
+        verdicts.append(f"{ratio:.1f}× with {threads} thread{'s' if threads > 1 else ''} "
+                        f"({'met' if ratio >= 10 else 'NOT met'})")  # fmt: skip
     return "\n\n".join(
         [
             TITLE,
@@ -183,11 +185,13 @@ def run(quick: bool = False) -> str:
             f"64 sentences, beam 5, max length 1.2·|src| + 5 (|src| 5–25), outputs of "
             f"{min(lengths)}–{max(lengths)} tokens (mean {statistics.mean(lengths):.1f}). "
             "All three give identical outputs (checked before timing). Median of "
-            f"{1 if quick else 3} interleaved runs of all 64 sentences.",
-            markdown_table(["decoder", "sentences/s", "danlu speed-up"], rows),
-            f"Target (batched ≥ 10× the textbook per-sentence loop): {ratio:.1f}× ({verdict}); "
-            f"against the per-sentence loop with stacked beams: "
-            f"{rate['batched'] / rate['stacked']:.1f}×.",
+            f"{1 if quick else 3} interleaved runs of all 64 sentences. With one thread the "
+            "batched search is bound by the output layer's matrix product (about 80 % of its "
+            "time), which the per-hypothesis loop does as the same FLOPs in 1-row products, "
+            "so the ratio follows how fast the machine runs that loop (6-13× in six runs on "
+            "2026-12-07); a second thread speeds up the batch, not the 1-row products.",
+            markdown_table(["threads", "decoder", "sentences/s", "danlu speed-up"], rows),
+            "Target (batched ≥ 10× the textbook per-sentence loop): " + "; ".join(verdicts) + ".",
         ]
     )
 

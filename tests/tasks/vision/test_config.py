@@ -22,7 +22,7 @@ IDX = {"train": "train-images.gz", "labels": "train-labels.gz"}  # not read by t
 
 def test_defaults_suit_lenet5_on_mnist() -> None:
     cfg = VisionTrainConfig(**IDX)
-    assert cfg.model == "lenet5" and not cfg.stn and cfg.augment == ""
+    assert cfg.model == "lenet5" and not cfg.stn and cfg.augment == "crop:2"
     assert cfg.dev_fraction == 0.1 and cfg.out == "runs/vision"
     assert cfg.optim.batch_size == 128 and cfg.optim.optimizer == "adamw"
     assert cfg.optim.schedule == "cosine" and cfg.optim.early_stop_metric == "val_accuracy"

@@ -29,10 +29,13 @@ __all__ = [
 
 CnnModel = Literal[tuple(CNN_MODELS)]  # type: ignore[valid-type]
 
-# LeNet-5 on MNIST: AdamW, a short warm-up, cosine decay over ten epochs of batches of 128;
-# the best dev accuracy is kept
+# LeNet-5 on MNIST (54k train / 6k dev): AdamW, a short warm-up, cosine decay over 40
+# epochs of batches of 128, the best dev accuracy kept. Measured on that dev split with
+# --augment crop:2: lr 2e-3 x 10 epochs without augmentation 97.95 %, lr 5e-3 x 30 epochs
+# 99.08 % (with or without crop:2), lr 5e-3 x 30 with affine:8:0.08:0.08 99.27 %,
+# lr 1e-2 x 40 with crop:2 99.30 % (these defaults)
 _TRAIN = TrainConfig(
-    epochs=10, batch_size=128, lr=2e-3, weight_decay=0.01, schedule="cosine", warmup=100,
+    epochs=40, batch_size=128, lr=1e-2, weight_decay=0.01, schedule="cosine", warmup=100,
     early_stop_metric="val_accuracy",
 )  # fmt: skip
 
@@ -96,7 +99,7 @@ class VisionTrainConfig:
         "et al. 2015) in front of the classifier",
     )  # fmt: skip
     augment: str = option(
-        "", help="random augmentation of each training batch on the device: ops separated "
+        "crop:2", help="random augmentation of each training batch on the device: ops separated "
         f"by commas, arguments by colons, e.g. crop:2,affine:10:0.1:0.1 ('': none); "
         f"{describe(AUGMENTATIONS)}",
     )  # fmt: skip
