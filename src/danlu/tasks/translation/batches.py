@@ -160,11 +160,9 @@ class PairData:
         tgt_len = np.array([len(t) for t in tgt])
         self.targets = tgt_len + 1  # (N,) tokens each sentence adds to the loss (EOS too)
         self.groups = length_groups(src_len, tgt_len, batch_size, batch_tokens, parts, seed)
-        self.sentences = len(src)
-        self.tokens = int(self.targets.sum())  # target tokens with EOS, per epoch
 
     def __len__(self) -> int:
-        return self.sentences
+        return len(self.src)
 
     def batches(self, seed: int) -> GroupBatches:
         """The global batches: the length groups, reshuffled every epoch."""

@@ -119,6 +119,9 @@ class Translator:
     def search(self, lines: Sequence[str], decode: DecodeOptions, n_best: int = 1
                ) -> list[list[Hypothesis]]:  # fmt: skip
         """The ``n_best`` best translations of each line, best first."""
+        if self.spec.direction != "both" and decode.directions != "both":
+            raise UsageError(f"--directions {decode.directions} chooses a decoder of a "
+                             "--bidirectional model; this model has one: drop it")  # fmt: skip
         ids = to_ids(self.source_tokens(lines), self.src_vocab)
         out = [[Hypothesis("", 0.0)] * n_best for _ in lines]
         order = sorted((i for i in range(len(ids)) if len(ids[i])), key=lambda i: -len(ids[i]))
@@ -138,9 +141,6 @@ class Translator:
     def _search(self, src: torch.Tensor, mask: torch.Tensor, decode: DecodeOptions,
                 n_best: int) -> SearchResult:  # fmt: skip
         direction = self.spec.direction
-        if direction != "both" and decode.directions != "both":
-            raise UsageError(f"--directions {decode.directions} chooses a decoder of a "
-                             "--bidirectional model; this model has one: drop it")  # fmt: skip
         state = self.model.start(src, mask)
         common = {"bos": BOS, "eos": EOS, "pad": PAD, "max_len": self.spec.max_len + 1,
                   "max_len_a": decode.max_len_a, "max_len_b": decode.max_len_b,
