@@ -1,17 +1,25 @@
-"""Image classification: the epoch time of ``danlu vision train``'s training loop against a
-hand-written PyTorch loop.
+"""Image classification speed: ``danlu vision train``'s loop against a hand-written PyTorch
+loop, the cost of augmentation, ``channels_last`` and ``torch.compile``.
 
-Both train the same network (:class:`danlu.tasks.vision.model.VisionNet`: LeNet-5 behind
-the on-device normalisation of ``uint8`` pixels) on the same images, kept as one ``uint8``
-tensor, in the same shuffled batches of 128 (the last, smaller batch dropped), with the
-same optimizer (danlu's AdamW, lr 2e-3, weight decay 0.01, constant learning rate), one
-epoch each, alternating danlu and the reference so that machine noise hits both alike.
-danlu's time is the ``Trainer``'s ``train_seconds`` (the loop, with its logging, progress
-and per-step loss check; reading the files and writing the model are outside it); the
-reference is a bare ``for`` loop: index, forward, cross-entropy, backward, step.
+1. **Loop overhead.** Both train the same network (:class:`danlu.tasks.vision.model.VisionNet`:
+   LeNet-5 behind the on-device normalisation of ``uint8`` pixels) on the same images, kept
+   as one ``uint8`` tensor, in the same shuffled batches of 128 (the last, smaller batch
+   dropped), with the same optimizer (SGD, momentum 0.9, constant learning rate), no
+   augmentation and the same (NCHW) memory format, one epoch each, alternating danlu and the
+   reference so that machine noise hits both alike. danlu's time is the ``Trainer``'s
+   ``train_seconds`` (the loop, with its logging, progress and per-step loss check; reading
+   the files and writing the model are outside it); the reference is a bare ``for`` loop:
+   index, forward, cross-entropy, backward, step. Target: ratio <= 1.05 (>= 0.95x the
+   images/s).
+2. **Augmentation.** The seconds of augmenting a batch of 128 ``uint8`` MNIST images (the
+   default ``crop:2`` and a full chain) against one LeNet-5 training step on that batch.
+   Target: <= 10 % of a step.
+3. **channels_last** and 4. **torch.compile**: seconds per training step (batch 128) of
+   LeNet-5, VGG-11 small and ResNet-20, NCHW against NHWC, and eager against compiled
+   (the compilation itself timed apart).
 
 Data: MNIST's 60,000 training images from ``../shared/data/mnist`` (``quick``: the first
-6,000); the benchmark is skipped without them. Target: no overhead (ratio <= 1.05).
+6,000 and fewer steps); the benchmark is skipped without them.
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from _util import markdown_table
+from _util import interleaved, markdown_table
 from danlu.data import read_idx_images_labels, write_idx
+from danlu.data.augment import parse_augment
 from danlu.tasks.vision.config import VisionTrainConfig
 from danlu.tasks.vision.data import channel_stats
 from danlu.tasks.vision.model import VisionNet, VisionSpec
@@ -37,8 +46,10 @@ from danlu.train.optimizers import build_optimizer
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 BATCH, MODEL = 128, "lenet5"
-ENGINE = TrainConfig(epochs=1, batch_size=BATCH, lr=2e-3, weight_decay=0.01, schedule="constant",
+ENGINE = TrainConfig(epochs=1, batch_size=BATCH, lr=0.02, optimizer="momentum", schedule="constant",
                      warmup=0, quiet=True, overwrite=True, log_every=50)  # fmt: skip
+AUGMENTS = ("crop:2", "crop:4,flip,affine:15:0.1:0.1,erase:0.25")
+MODELS = ("lenet5", "vgg11_small", "resnet20")
 
 
 def _handwritten_epoch(spec: VisionSpec, pixels: torch.Tensor, labels: torch.Tensor,
@@ -66,24 +77,18 @@ def _handwritten_epoch(spec: VisionSpec, pixels: torch.Tensor, labels: torch.Ten
 def _danlu_epoch(images: str, labels: str, out: Path, device: str, seed: int) -> float:
     engine = dataclasses.replace(ENGINE, seed=seed, device=device)
     cfg = VisionTrainConfig(train=images, labels=labels, dev_fraction=0, model=MODEL,
-                            out=str(out), optim=engine)  # fmt: skip
+                            augment="", channels_last=False, out=str(out),
+                            optim=engine)  # fmt: skip
     return float(train_vision(cfg)["train_seconds"])
 
 
-def run(quick: bool = False) -> str:
-    """Markdown section with one table (or a note when MNIST is not there)."""
-    title = "## Image classification: danlu vision train vs a hand-written loop"
-    if not (MNIST / "train-images-idx3-ubyte.gz").is_file():
-        return f"{title}\n\nSkipped: MNIST not found at {MNIST}.\n"
-    x, y = read_idx_images_labels(MNIST / "train-images-idx3-ubyte.gz",
-                                  MNIST / "train-labels-idx1-ubyte.gz")  # fmt: skip
+def section_loop(x, y, device: torch.device, quick: bool) -> str:
+    """The loop-overhead table: danlu's Trainer against the bare loop, one epoch each."""
     n, repeats = (6000, 3) if quick else (len(y), 3)
     x, y = x[:n], y[:n]
-    device = resolve_device("auto")
     pixels = torch.from_numpy(x)[:, None]  # (N, 1, 28, 28) uint8, shared with numpy
     labels = torch.from_numpy(y).long()
-    mean, std = channel_stats(pixels)
-    spec = VisionSpec(MODEL, tuple(map(str, range(10))), 1, 28, mean, std)
+    spec = _spec(MODEL, pixels)
     times: dict[str, list[float]] = {"danlu": [], "hand": []}
     with tempfile.TemporaryDirectory() as tmp:
         images, label_file = Path(tmp) / "images.gz", Path(tmp) / "labels.gz"
@@ -104,11 +109,100 @@ def run(quick: bool = False) -> str:
                             "hand-written s / epoch", "danlu images / s",
                             "ratio danlu / hand-written", "target"], rows)  # fmt: skip
     return "\n".join([
-        title, "",
         "One epoch of LeNet-5 on MNIST through `danlu vision train`'s loop (the `Trainer`: "
-        "batches from one `uint8` tensor, normalised on the device by the model, AdamW, the "
-        "per-step loss check, logging) against a bare PyTorch loop over the same tensor, "
-        "model, batches and optimizer; the median of "
-        f"{repeats} alternated epoch(s) each. Target: no overhead (ratio <= 1.05).",
+        "batches from one `uint8` tensor, normalised on the device by the model, SGD with "
+        "momentum, the per-step loss check, logging; `--augment '' --no-channels-last`) "
+        "against a bare PyTorch loop over the same tensor, model, batches and optimizer; the "
+        f"median of {repeats} alternated epochs each. Target: ratio <= 1.05.",
         "", table, "",
+    ])  # fmt: skip
+
+
+def _spec(model: str, pixels: torch.Tensor) -> VisionSpec:
+    mean, std = channel_stats(pixels)
+    return VisionSpec(model, tuple(map(str, range(10))), 1, 28, mean, std)
+
+
+def _stepper(spec: VisionSpec, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device,
+             channels_last: bool = False, compile: bool = False):  # fmt: skip
+    """``step()``: one training step (forward, cross-entropy, backward, SGD) on ``batch``."""
+    torch.manual_seed(0)
+    model = VisionNet(spec).to(device).train()
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    if compile:
+        model.classifier.compile()
+    optimizer = build_optimizer(model, ENGINE)
+    x, y = (t.to(device) for t in batch)
+
+    def step() -> None:
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    return step
+
+
+def section_augment(pixels: torch.Tensor, device: torch.device, quick: bool) -> str:
+    """Augmenting a batch against a LeNet-5 step on it."""
+    batch = (pixels[:BATCH], torch.zeros(BATCH, dtype=torch.long))
+    fns = {"step": _stepper(_spec(MODEL, pixels), batch, device)}
+    x = batch[0].to(device)
+    for spec in AUGMENTS:
+        augment, gen = parse_augment(spec), torch.Generator().manual_seed(0)
+        fns[spec] = lambda augment=augment, gen=gen: augment(x, gen)
+    times = interleaved(fns, warmup=5, repeat=20 if quick else 200)
+    rows = [[f"`{spec}`", 1e3 * times[spec], 1e3 * times["step"], times[spec] / times["step"],
+             "<= 0.10" if spec == "crop:2" else ""] for spec in AUGMENTS]  # fmt: skip
+    return markdown_table(["--augment", "augment ms / batch", "LeNet-5 step ms",
+                           "augment / step", "target"], rows)  # fmt: skip
+
+
+def section_formats(pixels: torch.Tensor, device: torch.device, quick: bool) -> str:
+    """NCHW against channels_last, eager against compiled: seconds per training step."""
+    batch = (pixels[:BATCH], torch.randint(0, 10, (BATCH,)))
+    repeat = 5 if quick else 30
+    rows = []
+    for model in MODELS:
+        spec = _spec(model, pixels)
+        fns = {"nchw": _stepper(spec, batch, device),
+               "nhwc": _stepper(spec, batch, device, channels_last=True)}  # fmt: skip
+        t0 = time.perf_counter()
+        compiled = _stepper(spec, batch, device, channels_last=True, compile=True)
+        compiled()  # compiles forward and backward
+        compile_s = time.perf_counter() - t0
+        fns["compiled"] = compiled
+        t = interleaved(fns, warmup=3, repeat=repeat)
+        rows.append([model, 1e3 * t["nchw"], 1e3 * t["nhwc"], t["nchw"] / t["nhwc"],
+                     1e3 * t["compiled"], t["nhwc"] / t["compiled"], compile_s])  # fmt: skip
+    return markdown_table(["model", "NCHW ms / step", "channels_last ms / step",
+                           "speed-up channels_last", "compiled (channels_last) ms / step",
+                           "speed-up compile", "compile s"], rows)  # fmt: skip
+
+
+def run(quick: bool = False) -> str:
+    """Markdown section with three tables (or a note when MNIST is not there)."""
+    title = "## Image classification speed: danlu vision train vs a hand-written loop"
+    if not (MNIST / "train-images-idx3-ubyte.gz").is_file():
+        return f"{title}\n\nSkipped: MNIST not found at {MNIST}.\n"
+    x, y = read_idx_images_labels(MNIST / "train-images-idx3-ubyte.gz",
+                                  MNIST / "train-labels-idx1-ubyte.gz")  # fmt: skip
+    device = resolve_device("auto")
+    pixels = torch.from_numpy(x[:6000])[:, None]  # (6000, 1, 28, 28) uint8
+    return "\n".join([
+        title, "",
+        section_loop(x, y, device, quick),
+        "### Augmentation against a training step", "",
+        f"Median of alternated calls on one batch of {BATCH} MNIST images (`uint8`, on the "
+        "training device), against a LeNet-5 training step (forward, cross-entropy, backward, "
+        "SGD) on the same batch.", "",
+        section_augment(pixels, device, quick), "",
+        "### Memory format and torch.compile", "",
+        f"Median seconds of a training step on one batch of {BATCH}, alternated; channels_last "
+        "is `danlu vision train`'s default (`--no-channels-last` turns it off), `--compile` is "
+        "off by default. The speed-ups are ratios of the medians (> 1: faster).", "",
+        section_formats(pixels, device, quick), "",
     ])  # fmt: skip

@@ -121,6 +121,7 @@ CNN_MODELS: dict[str, str] = {
     "nin": "Network in Network",
     "googlenet": "GoogLeNet, Inception v1",
     "resnet18": "ResNet-18 with a CIFAR stem",
+    "resnet20": "ResNet-20, 3 stages x 3 blocks of 16/32/64 channels, the paper's CIFAR net",
     "densenet": "DenseNet, 4 blocks x 4 layers, growth 32",
 }
 # random augmentations of an image batch (danlu.data.augment): the ops of --augment, each

@@ -11,7 +11,7 @@ from danlu.nn.cnn.googlenet import GoogLeNet, Inception
 from danlu.nn.cnn.lenet import LeNet5
 from danlu.nn.cnn.nin import NiN, nin_block
 from danlu.nn.cnn.registry import MODELS, create_model, model_names
-from danlu.nn.cnn.resnet import BasicBlock, ResNet, resnet18
+from danlu.nn.cnn.resnet import BasicBlock, ResNet, resnet18, resnet20
 from danlu.nn.cnn.vgg import VGG, VGG11_SMALL, vgg_block
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "model_names",
     "nin_block",
     "resnet18",
+    "resnet20",
     "transition_block",
     "vgg_block",
 ]

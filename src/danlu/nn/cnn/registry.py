@@ -11,6 +11,7 @@ vgg11_small     VGG-11 with a quarter of the channels       0.91 M
 nin             Network in Network                          2.0 M
 googlenet       GoogLeNet (Inception v1)                    6.0 M
 resnet18        ResNet-18, CIFAR stem                       11.2 M
+resnet20        ResNet-20, the paper's CIFAR network        0.27 M
 densenet        DenseNet, 4 blocks × 4 layers, growth 32    0.76 M
 ==============  ==========================================  ===================
 
@@ -34,7 +35,7 @@ from danlu.nn.cnn.densenet import DenseNet
 from danlu.nn.cnn.googlenet import GoogLeNet
 from danlu.nn.cnn.lenet import LeNet5
 from danlu.nn.cnn.nin import NiN
-from danlu.nn.cnn.resnet import resnet18
+from danlu.nn.cnn.resnet import resnet18, resnet20
 from danlu.nn.cnn.vgg import VGG
 
 __all__ = ["MODELS", "create_model", "model_names"]
@@ -48,6 +49,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = implement(CNN_MODELS, {
     "nin": NiN,
     "googlenet": GoogLeNet,
     "resnet18": resnet18,
+    "resnet20": resnet20,
     "densenet": DenseNet,
 }, "CNN models")  # fmt: skip
 

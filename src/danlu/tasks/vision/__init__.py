@@ -1,11 +1,13 @@
-"""Image classification (``danlu vision train|eval|predict``): LeNet-5 to ResNet-18 and
+"""Image classification (``danlu vision train|eval|predict|distort``): LeNet-5 to ResNet and
 DenseNet on IDX files (MNIST, Fashion-MNIST) or image folders, with an optional spatial
 transformer and batch augmentation on the device.
 
 Modules, bottom to top (each imports only those before it)::
 
-    config    VisionTrainConfig, VisionEvalConfig, VisionPredictConfig (no torch)
+    config    VisionTrainConfig, VisionEvalConfig, VisionPredictConfig, VisionDistortConfig
+              (no torch)
     data      IDX files and image folders as one uint8 tensor, the dev split, channel stats
+    distort   vision distort: a per-image randomly rotated, scaled and shifted IDX copy
     model     VisionSpec, VisionNet (normalisation, optional STN, a CNN), the model file
     train     vision train: read, split, the Trainer with augmentation on the device
     plots     confusion matrix, misclassified images, the STN's warps (matplotlib)
@@ -15,6 +17,11 @@ Modules, bottom to top (each imports only those before it)::
     demo      danlu demo's entry
 """
 
-from danlu.tasks.vision.config import VisionEvalConfig, VisionPredictConfig, VisionTrainConfig
+from danlu.tasks.vision.config import (
+    VisionDistortConfig,
+    VisionEvalConfig,
+    VisionPredictConfig,
+    VisionTrainConfig,
+)
 
-__all__ = ["VisionEvalConfig", "VisionPredictConfig", "VisionTrainConfig"]
+__all__ = ["VisionDistortConfig", "VisionEvalConfig", "VisionPredictConfig", "VisionTrainConfig"]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import sys
 
 from danlu.tasks.command import Command, TrainEntry, training_command
-from danlu.tasks.vision.config import VisionEvalConfig, VisionPredictConfig, VisionTrainConfig
+from danlu.tasks.vision.config import (
+    VisionDistortConfig,
+    VisionEvalConfig,
+    VisionPredictConfig,
+    VisionTrainConfig,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -33,6 +38,15 @@ def _predict(cfg: VisionPredictConfig) -> int:
     return 0
 
 
+def _distort(cfg: VisionDistortConfig) -> int:
+    from danlu.tasks.vision.distort import distort_files
+
+    wrote = distort_files(cfg)
+    print(f"wrote {wrote['count']} distorted images to {wrote['images']} and their labels to "
+          f"{wrote['labels']}", file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def _quiet(cfg: VisionTrainConfig) -> bool:
     return cfg.optim.quiet
 
@@ -46,4 +60,7 @@ COMMANDS: tuple[Command, ...] = (
             "and errors"),
     Command(("vision", "predict"), VisionPredictConfig, _predict,
             "the top classes of image files, one JSON line each"),
+    Command(("vision", "distort"), VisionDistortConfig, _distort,
+            "a copy of an IDX image set randomly rotated, scaled and shifted per image "
+            "(seeded), to test a spatial transformer"),
 )  # fmt: skip

@@ -20,6 +20,7 @@ from danlu.names import AUGMENTATIONS, CNN_MODELS, describe
 from danlu.train.config import THREADS_HELP, Device, TrainConfig
 
 __all__ = [
+    "VisionDistortConfig",
     "VisionEvalConfig",
     "VisionPredictConfig",
     "VisionTrainConfig",
@@ -112,6 +113,14 @@ class VisionTrainConfig:
         0, help="image folders: resize every image to SIZE x SIZE (0: keep their size, which "
         "must be one square size)",
     )  # fmt: skip
+    channels_last: bool = option(
+        True, help="keep weights and activations channels-last (NHWC), which the CPU and "
+        "GPU convolution kernels run faster on; --no-channels-last: the NCHW default",
+    )  # fmt: skip
+    compile: bool = option(
+        False, help="torch.compile the CNN (a one-off compilation of a minute or so, then "
+        "faster steps; needs a C++ compiler on CPU)",
+    )  # fmt: skip
     optim: TrainConfig = option(default_factory=lambda: _TRAIN, embed=True)
 
     def __post_init__(self) -> None:
@@ -196,3 +205,38 @@ class VisionPredictConfig(_Inference):
     def __post_init__(self) -> None:
         super().__post_init__()
         require_at_least(1, {"--top-k": self.top_k})
+
+
+@dataclass(frozen=True)
+class VisionDistortConfig:
+    """``danlu vision distort``: a copy of an IDX image set in which every image is rotated,
+    scaled and shifted at random, once (seeded), e.g. the rotated/scaled/translated MNIST of
+    the spatial transformer paper (Jaderberg et al. 2015) at its original 28 x 28 size.
+
+    Each image draws its own angle ``~ U[-rotate, rotate]`` degrees, scale
+    ``~ U[scale_min, scale_max]`` and shift ``(dx, dy) ~ U[-shift, shift]^2`` (fractions of
+    the side), applied by :func:`danlu.data.augment.affine` (bilinear, zero fill). Every image
+    of the file gets the same recipe, so a dev split drawn from the output later is
+    distorted exactly as the training images are.
+    """
+
+    data: str = option(help="IDX image file to distort, (N, H, W) or (N, C, H, W) uint8")
+    labels: str = option(help="its IDX labels, copied beside the distorted images")
+    out: str = option(help="folder to write images-idx3-ubyte.gz and labels-idx1-ubyte.gz into")
+    rotate: float = option(45.0, help="largest rotation in degrees, either way")
+    scale_min: float = option(0.7, help="smallest scale factor")
+    scale_max: float = option(1.2, help="largest scale factor")
+    shift: float = option(0.1, help="largest shift, a fraction of the side, along each axis")
+    seed: int = option(0, help="seed of the per-image draws")
+
+    def __post_init__(self) -> None:
+        check_images("--data", self.data, "--labels", self.labels)
+        if Path(self.data).is_dir():
+            raise UsageError(f"--data {self.data} is a folder; vision distort reads IDX files")
+        if not 0 <= self.rotate <= 180:
+            raise UsageError(f"--rotate must be in [0, 180] degrees, got {self.rotate!r}")
+        if not 0 < self.scale_min <= self.scale_max:
+            raise UsageError(f"need 0 < --scale-min <= --scale-max, got {self.scale_min!r} and "
+                             f"{self.scale_max!r}")  # fmt: skip
+        if not 0 <= self.shift < 1:
+            raise UsageError(f"--shift must be in [0, 1), got {self.shift!r}")

@@ -127,6 +127,10 @@ def train_vision(cfg: VisionTrainConfig) -> dict[str, Any]:
             write_json(out / "config.json", config_to_dict(cfg))
         seed_everything(cfg.optim.seed)
         model = VisionNet(spec)
+        if cfg.channels_last:  # NHWC weights; the conv outputs then stay NHWC
+            model.to(memory_format=torch.channels_last)
+        if cfg.compile:  # in place: the state dict keeps its names
+            model.classifier.compile()
         loss = AugmentedLoss(augment, cfg.label_smoothing, cfg.optim.seed, dist.rank)
         evaluate = dev_evaluator(dev) if dev is not None else None
         trainer = Trainer(model, loss, ImageBatches(train, cfg.optim.batch_size), cfg.optim, out,

@@ -1,0 +1,207 @@
+"""Image-classification quality: the issue-18 experiments, dev accuracy of ``danlu vision train``.
+
+Every model is trained by ``danlu vision train`` on a ``train-*-idx*-ubyte.gz`` pair of
+``../shared/data`` with its default dev split (10 % of the training images, drawn with
+``--split-seed 0``) and its default augmentation (``crop:2``), and scored on those dev
+images only (the t10k test files are not here). The experiments:
+
+1. **MNIST, LeNet-5, the default command** (run alone on both cores: its wall time is a
+   target, <= 5 min);
+2. **Fashion-MNIST, the zoo side by side**: LeNet-5 modern, VGG-11 small and ResNet-20
+   (ResNet-20 alone on both cores: the best model's wall time is a target, <= 40 min;
+   peak RSS <= 2 GB); accuracy, parameters, wall minutes, peak RSS;
+3. **Spatial transformer**: MNIST rotated by up to ±45°, scaled by 0.7–1.2 and shifted by
+   up to 10 % per image (``danlu vision distort``, seed 0: train and dev come from the same
+   distorted file, so they share the recipe); LeNet-5 with and without ``--stn``, seeds 0
+   and 1; target: ``--stn`` >= 1 point better.
+
+Runs are kept in ``runs/bench/vision/NAME`` and reused when their command is the same
+(``bench_command.json``), so an interrupted ``make bench`` resumes; runs that are not
+timed against a target train two at a time on one thread each.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from _util import markdown_table
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+RUNS = ROOT / "runs" / "bench" / "vision"
+RTS = RUNS / "rts-mnist"  # the distorted MNIST
+FASHION_NAMES = "T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot"
+RESNET = ("--model", "resnet20", "--optimizer", "nesterov", "--lr", "0.1", "--weight-decay",
+          "5e-4", "--epochs", "25")  # fmt: skip
+SEEDS = (0, 1)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    data: str  # "mnist", "fashion-mnist" or "rts" (the distorted MNIST)
+    flags: tuple[str, ...]
+    solo: bool = False  # trained alone on both cores (its wall time is a target)
+
+    @property
+    def folder(self) -> Path:
+        return RUNS / self.name
+
+    def files(self) -> tuple[Path, Path]:
+        if self.data == "rts":
+            return RTS / "images-idx3-ubyte.gz", RTS / "labels-idx1-ubyte.gz"
+        folder = DATA / self.data
+        return folder / "train-images-idx3-ubyte.gz", folder / "train-labels-idx1-ubyte.gz"
+
+    def command(self, threads: int) -> list[str]:
+        images, labels = self.files()
+        names = ("--class-names", FASHION_NAMES) if self.data == "fashion-mnist" else ()
+        return ["danlu", "vision", "train", "--train", str(images), "--labels", str(labels),
+                *names, *self.flags, "--threads", str(threads), "--out", str(self.folder),
+                "--quiet"]  # fmt: skip
+
+
+EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment("mnist-lenet5", "mnist", (), solo=True),
+    Experiment("fashion-resnet20", "fashion-mnist", RESNET, solo=True),
+    Experiment("fashion-lenet5_modern", "fashion-mnist", ("--model", "lenet5_modern")),
+    Experiment(
+        "fashion-vgg11_small",
+        "fashion-mnist",
+        ("--model", "vgg11_small", "--lr", "3e-3", "--epochs", "25"),
+    ),
+    *(
+        Experiment(
+            f"rts-lenet5{'-stn' if stn else ''}-s{seed}",
+            "rts",
+            (*(("--stn",) if stn else ()), "--seed", str(seed)),
+        )
+        for stn in (False, True)
+        for seed in SEEDS
+    ),
+)
+
+
+def _done(exp: Experiment) -> bool:
+    stamp = exp.folder / "bench_command.json"
+    if not (exp.folder / "metrics.json").is_file() or not stamp.is_file():
+        return False
+    return json.loads(stamp.read_text())["flags"] == [exp.data, *exp.flags]
+
+
+def train(exp: Experiment, threads: int) -> dict:
+    """Train ``exp`` unless a finished run of the same command is there; its record."""
+    stamp = exp.folder / "bench_command.json"
+    if _done(exp):
+        return json.loads(stamp.read_text())
+    cmd = exp.command(threads)
+    print(f"[vision] {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd, "--overwrite"], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    record = {
+        "flags": [exp.data, *exp.flags],
+        "threads": threads,
+        "minutes": (time.perf_counter() - t0) / 60,
+        "peak_mb": int(proc.stderr.strip().splitlines()[-1]) / 1024,
+        "command": " ".join(cmd),
+    }
+    stamp.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def distorted_mnist() -> None:
+    """Write the rotated/scaled/shifted MNIST once (``danlu vision distort``, seed 0)."""
+    if (RTS / "labels-idx1-ubyte.gz").is_file():
+        return
+    mnist = DATA / "mnist"
+    cmd = ["danlu", "vision", "distort", "--data", str(mnist / "train-images-idx3-ubyte.gz"),
+           "--labels", str(mnist / "train-labels-idx1-ubyte.gz"), "--rotate", "45",
+           "--scale-min", "0.7", "--scale-max", "1.2", "--shift", "0.1", "--seed", "0",
+           "--out", str(RTS)]  # fmt: skip
+    print(f"[vision] {' '.join(cmd)}", flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def train_all(experiments: tuple[Experiment, ...]) -> dict[str, dict]:
+    distorted_mnist()
+    records = {e.name: train(e, 2) for e in experiments if e.solo}
+    with ThreadPoolExecutor(2) as pool:  # two at a time, one thread each
+        rest = [e for e in experiments if not e.solo]
+        for exp, record in zip(rest, pool.map(lambda e: train(e, 1), rest), strict=True):
+            records[exp.name] = record
+    return records
+
+
+def _metrics(exp: Experiment) -> dict:
+    return json.loads((exp.folder / "metrics.json").read_text())
+
+
+def _row(exp: Experiment, record: dict) -> list[object]:
+    m = _metrics(exp)
+    flags = " ".join(exp.flags) or "(defaults)"
+    return [exp.name, f"`{flags}`", f"{m['parameters'] / 1e3:,.1f} K", m["epochs"],
+            f"{100 * m['val_accuracy']:.2f}", f"{record['minutes']:.1f}",
+            record["threads"], f"{record['peak_mb']:,.0f}"]  # fmt: skip
+
+
+HEADERS = ["run", "flags", "parameters", "epochs", "dev accuracy %", "wall min", "threads",
+           "peak RSS MB"]  # fmt: skip
+
+
+def section_stn(exps: dict[str, Experiment]) -> str:
+    rows, means = [], {}
+    for stn in (False, True):
+        accs = [100 * _metrics(exps[f"rts-lenet5{'-stn' if stn else ''}-s{s}"])["val_accuracy"]
+                for s in SEEDS]  # fmt: skip
+        means[stn] = statistics.mean(accs)
+        rows.append(["LeNet-5 + STN" if stn else "LeNet-5", *(f"{a:.2f}" for a in accs),
+                     f"{means[stn]:.2f}"])  # fmt: skip
+    gain = means[True] - means[False]
+    table = markdown_table(["model", *(f"seed {s}" for s in SEEDS), "mean dev accuracy %"], rows)
+    verdict = "met" if gain >= 1 else "NOT met"
+    return f"{table}\n\n`--stn` gains {gain:+.2f} points (target >= 1: {verdict}).\n"
+
+
+def run(quick: bool = False) -> str:
+    title = "## Image classification quality: MNIST, Fashion-MNIST, STN (dev accuracy)"
+    if not (DATA / "mnist").is_dir() or not (DATA / "fashion-mnist").is_dir():
+        return f"{title}\n\nskipped: ../shared/data/mnist or fashion-mnist is not here.\n"
+    if quick:
+        return f"{title}\n\nskipped in --quick: it trains for about two hours.\n"
+    records = train_all(EXPERIMENTS)
+    exps = {e.name: e for e in EXPERIMENTS}
+    solo = [e for e in EXPERIMENTS if e.data != "rts"]
+    return "\n".join([
+        title, "",
+        "`danlu vision train --train ../shared/data/DATA/train-images-idx3-ubyte.gz --labels "
+        "../shared/data/DATA/train-labels-idx1-ubyte.gz` and the flags shown (Fashion-MNIST "
+        "also names its classes); scored on the 6,000 dev images that command draws "
+        "(`--split-seed 0`), never on the t10k test files, which are not here. Wall minutes "
+        "and peak RSS are of the whole process (`/usr/bin/time`).", "",
+        markdown_table(HEADERS, [_row(e, records[e.name]) for e in solo]), "",
+        "Targets (on the test sets): MNIST LeNet-5 default >= 99.2 % in <= 5 min; "
+        "Fashion-MNIST best model >= 94.0 % in <= 40 min, peak RSS <= 2 GB.", "",
+        "### Spatial transformer on rotated (±45°), scaled (0.7–1.2), shifted (±10 %) MNIST", "",
+        "`danlu vision distort --rotate 45 --scale-min 0.7 --scale-max 1.2 --shift 0.1 "
+        "--seed 0` of MNIST's training file, then `danlu vision train` (LeNet-5, the defaults) "
+        "with and without `--stn`; dev = the seeded 10 % of the distorted file.", "",
+        section_stn(exps),
+    ])  # fmt: skip
+
+
+if __name__ == "__main__":
+    if "--train-only" in sys.argv:
+        train_all(EXPERIMENTS)
+    else:
+        print(run())
