@@ -62,6 +62,8 @@ class Experiment:
 
     def command(self, threads: int) -> list[str]:
         return [
+            sys.executable,
+            "-m",
             "danlu",
             "translate",
             "train",
@@ -123,7 +125,7 @@ def train(exp: Experiment, threads: int) -> dict:
         "threads": threads,
         "minutes": (time.perf_counter() - t0) / 60,
         "peak_mb": int(proc.stderr.strip().splitlines()[-1]) / 1024,
-        "command": " ".join(cmd),
+        "command": " ".join(["danlu", *cmd[3:]]),
     }
     stamp.write_text(json.dumps(record, indent=1))
     return record

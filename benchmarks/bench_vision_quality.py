@@ -63,9 +63,9 @@ class Experiment:
     def command(self, threads: int) -> list[str]:
         images, labels = self.files()
         names = ("--class-names", FASHION_NAMES) if self.data == "fashion-mnist" else ()
-        return ["danlu", "vision", "train", "--train", str(images), "--labels", str(labels),
-                *names, *self.flags, "--threads", str(threads), "--out", str(self.folder),
-                "--quiet"]  # fmt: skip
+        return [sys.executable, "-m", "danlu", "vision", "train", "--train", str(images),
+                "--labels", str(labels), *names, *self.flags, "--threads", str(threads),
+                "--out", str(self.folder), "--quiet"]  # fmt: skip
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -114,7 +114,7 @@ def train(exp: Experiment, threads: int) -> dict:
         "threads": threads,
         "minutes": (time.perf_counter() - t0) / 60,
         "peak_mb": int(proc.stderr.strip().splitlines()[-1]) / 1024,
-        "command": " ".join(cmd),
+        "command": " ".join(["danlu", *cmd[3:]]),
     }
     stamp.write_text(json.dumps(record, indent=1))
     return record
@@ -125,7 +125,8 @@ def distorted_mnist() -> None:
     if (RTS / "labels-idx1-ubyte.gz").is_file():
         return
     mnist = DATA / "mnist"
-    cmd = ["danlu", "vision", "distort", "--data", str(mnist / "train-images-idx3-ubyte.gz"),
+    cmd = [sys.executable, "-m", "danlu", "vision", "distort",
+           "--data", str(mnist / "train-images-idx3-ubyte.gz"),
            "--labels", str(mnist / "train-labels-idx1-ubyte.gz"), "--rotate", "45",
            "--scale-min", "0.7", "--scale-max", "1.2", "--shift", "0.1", "--seed", "0",
            "--out", str(RTS)]  # fmt: skip

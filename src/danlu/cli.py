@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from danlu import __version__
 from danlu.config import add_arguments, build_config
 from danlu.errors import DiskFull, TrainingDiverged, UsageError
+from danlu.lab.commands import COMMANDS as LAB_COMMANDS
 from danlu.tasks.command import Command
 from danlu.tasks.demo_config import DemoConfig
 from danlu.tasks.schedule_plot import SchedulePlotConfig
@@ -78,6 +79,7 @@ COMMANDS: tuple[Command, ...] = (
     *VISION_COMMANDS,
     Command(("schedule", "plot"), SchedulePlotConfig, _schedule_plot,
             "draw a learning-rate schedule (multiplier against step) to a PNG"),
+    *LAB_COMMANDS,
 )  # fmt: skip
 
 _GROUP_HELP = {
@@ -86,7 +88,8 @@ _GROUP_HELP = {
     "tag": "sequence labeling (NER): train, eval, predict",
     "seg": "Chinese word segmentation: train, eval, cut",
     "translate": "machine translation (seq2seq, Transformer): train, eval, run, align",
-    "vision": "image classification (LeNet-5 ... ResNet-18, STN): train, eval, predict",
+    "vision": "image classification (LeNet-5 ... ResNet-18, STN): train, eval, predict, distort",
+    "lab": "the notes' claims as experiments: list, run, report",
 }
 
 

@@ -54,7 +54,9 @@ class Adam(BaseOptimizer):
             ``decoupled_weight_decay`` is set, then θ ← θ·(1 - ηλ) as in AdamW.
         amsgrad: normalise by the running maximum of v_t.
         bias_correction: divide m_t and v_t by (1 - βᵗ); ``False`` gives the uncorrected
-            update, whose first steps are much smaller (m starts at zero).
+            update. Both averages start at zero, but v's is the slower one (β₂ > β₁), so the
+            first uncorrected step is (1 - β₁)/√(1 - β₂) ≈ 3.2 times the corrected one with
+            the default betas: larger, not smaller (the lab's ``adam_bias_correction``).
         l1: coupled L1 coefficient λ₁ (adds λ₁·sign(θ) to the gradient).
         decoupled_weight_decay: apply λ as AdamW does.
         foreach: ``None``/``True`` use the ``torch._foreach_*`` path, ``False`` the loop.
