@@ -405,7 +405,7 @@ def _depth(quick: bool) -> Result:
 
     smallest = _mean_sd([c[0] for c in curves[deepest]])
     condition = (
-        f" So depth saves parameters here, but less than claimed: on average {middle} hidden "
+        f" So depth saves parameters here, but not half of them: on average {middle} hidden "
         f"layers need {share(middle)} and {deepest} hidden layers {share(deepest)} of the "
         f"shallow net's parameters, and the narrowest {deepest}-layer net "
         f"({sizes[deepest][0]} parameters) ends at relative MSE {smallest} over seeds."

@@ -553,7 +553,7 @@ def _exposure(quick: bool) -> Result:
     size = (
         Setting(seeds=1, steps=30, batch=32, test=60)
         if quick
-        else Setting(seeds=3, steps=400, batch=64, test=500)
+        else Setting(seeds=3, steps=600, batch=64, test=500)
     )
     table = phrase_table(**_DETERMINISTIC)
     words = (4, 10)
@@ -873,7 +873,7 @@ CLAIMS: tuple[Claim, ...] = (
         quote="Teacher Forcing就是一个局部归一化模型……“Exposure Bias”……缓解Exposure Bias问题的策略",
         protocol="A deterministic toy translation task (16 source words, one random phrase of "
         "1–3 of 12 target tokens each, 4–10 words a sentence). Transformers (d 32, 1+1 layers) "
-        "trained 400 steps of 64 fresh pairs, 3 seeds, three ways: teacher forcing, token "
+        "trained 600 steps of 64 fresh pairs, 3 seeds, three ways: teacher forcing, token "
         "noise 0.1 and scheduled sampling with k = steps/5 (danlu.tasks.translation.exposure, "
         "the --token-noise and --scheduled-sampling of danlu translate). On 500 test pairs: "
         "next-token accuracy with the gold prefix, with one wrong token injected into it "
