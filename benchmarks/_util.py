@@ -9,9 +9,12 @@ shared, noisy machines.
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
 def time_fn(fn: Callable[[], object], *, warmup: int = 3, repeat: int = 20) -> float:
@@ -53,3 +56,31 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def train_once(folder: Path, key: list[str], cmd: list[str], threads: int, tag: str) -> dict:
+    """Run the training command ``cmd`` (``python -m danlu ...`` writing into ``folder``)
+    unless ``folder`` holds a finished run stamped with the same ``key``; return the run's
+    record: the key, threads, wall minutes, peak RSS (``/usr/bin/time``) and the command.
+    The stamp is ``folder/bench_command.json``, so an interrupted benchmark resumes."""
+    stamp = folder / "bench_command.json"
+    if (folder / "metrics.json").is_file() and stamp.is_file():
+        record = json.loads(stamp.read_text())
+        if record["flags"] == key:
+            return record
+    print(f"[{tag}] {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd, "--overwrite"], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    record = {
+        "flags": key,
+        "threads": threads,
+        "minutes": (time.perf_counter() - t0) / 60,
+        "peak_mb": int(proc.stderr.strip().splitlines()[-1]) / 1024,
+        "command": " ".join(["danlu", *cmd[3:]]),  # cmd is python -m danlu ...
+    }
+    stamp.write_text(json.dumps(record, indent=1))
+    return record

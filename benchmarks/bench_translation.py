@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _util import markdown_table
+from _util import markdown_table, train_once
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "cmn-eng" / "train.tsv"
@@ -100,35 +99,11 @@ EXPERIMENTS: tuple[Experiment, ...] = (
 )
 
 
-def _done(exp: Experiment) -> bool:
-    stamp = exp.folder / "bench_command.json"
-    if not (exp.folder / "metrics.json").is_file() or not stamp.is_file():
-        return False
-    return json.loads(stamp.read_text())["flags"] == [exp.src, exp.tgt, *exp.flags]
-
-
 def train(exp: Experiment, threads: int) -> dict:
     """Train ``exp`` unless a finished run of the same command is there; its record."""
-    stamp = exp.folder / "bench_command.json"
-    if _done(exp):
-        return json.loads(stamp.read_text())
-    cmd = exp.command(threads)
-    print(f"[translation] {' '.join(cmd)}", flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd, "--overwrite"], capture_output=True, text=True
+    return train_once(
+        exp.folder, [exp.src, exp.tgt, *exp.flags], exp.command(threads), threads, "translation"
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-    record = {
-        "flags": [exp.src, exp.tgt, *exp.flags],
-        "threads": threads,
-        "minutes": (time.perf_counter() - t0) / 60,
-        "peak_mb": int(proc.stderr.strip().splitlines()[-1]) / 1024,
-        "command": " ".join(["danlu", *cmd[3:]]),
-    }
-    stamp.write_text(json.dumps(record, indent=1))
-    return record
 
 
 def train_all(experiments: tuple[Experiment, ...]) -> dict[str, dict]:

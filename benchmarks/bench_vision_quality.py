@@ -26,12 +26,11 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from _util import markdown_table
+from _util import markdown_table, train_once
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -89,35 +88,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
 )
 
 
-def _done(exp: Experiment) -> bool:
-    stamp = exp.folder / "bench_command.json"
-    if not (exp.folder / "metrics.json").is_file() or not stamp.is_file():
-        return False
-    return json.loads(stamp.read_text())["flags"] == [exp.data, *exp.flags]
-
-
 def train(exp: Experiment, threads: int) -> dict:
     """Train ``exp`` unless a finished run of the same command is there; its record."""
-    stamp = exp.folder / "bench_command.json"
-    if _done(exp):
-        return json.loads(stamp.read_text())
-    cmd = exp.command(threads)
-    print(f"[vision] {' '.join(cmd)}", flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd, "--overwrite"], capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-    record = {
-        "flags": [exp.data, *exp.flags],
-        "threads": threads,
-        "minutes": (time.perf_counter() - t0) / 60,
-        "peak_mb": int(proc.stderr.strip().splitlines()[-1]) / 1024,
-        "command": " ".join(["danlu", *cmd[3:]]),
-    }
-    stamp.write_text(json.dumps(record, indent=1))
-    return record
+    return train_once(exp.folder, [exp.data, *exp.flags], exp.command(threads), threads, "vision")
 
 
 def distorted_mnist() -> None:
