@@ -25,6 +25,7 @@ from danlu.decoding import greedy_search
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.data import idx_images
 from danlu.lab.plots import panels
+from danlu.lab.stats import mean_sd, sample_sd
 from danlu.nn import (
     LocalSelfAttention,
     MultiHeadAttention,
@@ -46,10 +47,6 @@ __all__ = [
 ]
 
 _mean = statistics.mean
-
-
-def _sd(xs: Sequence[float]) -> float:
-    return statistics.stdev(xs) if len(xs) > 1 else 0.0
 
 
 def _log_x(ax: Any, values: Sequence[int]) -> None:
@@ -152,9 +149,9 @@ def _long_inputs(quick: bool) -> Result:
         "accuracy gru_attn (mean per bucket)":
             [_mean(col("gru_attn", j)) for j in range(len(buckets))],
         "attention gain, shortest bucket (mean, sd)": [_mean([r[0] for r in gain]),
-                                                       _sd([r[0] for r in gain])],
+                                                       sample_sd([r[0] for r in gain])],
         "attention gain, longest bucket (mean, sd)": [_mean([r[-1] for r in gain]),
-                                                      _sd([r[-1] for r in gain])],
+                                                      sample_sd([r[-1] for r in gain])],
         "gain growth per seed": growth,
     }  # fmt: skip
     short, long_ = _mean([r[0] for r in gain]), _mean([r[-1] for r in gain])
@@ -295,7 +292,7 @@ def _key_size(quick: bool) -> Result:
         (c, task, f"mixing task, {heads} heads, d = {2 * SEQ}", "held-out relative error"),
     ):
         ks = sorted(data)
-        ax.errorbar(ks, [_mean(data[k]) for k in ks], yerr=[_sd(data[k]) for k in ks],
+        ax.errorbar(ks, [_mean(data[k]) for k in ks], yerr=[sample_sd(data[k]) for k in ks],
                     marker="o", capsize=3)  # fmt: skip
         ax.axvline(SEQ, color="grey", ls=":", lw=0.8, label="key_size = T")
         ax.set(yscale="log", title=title, xlabel="key_size", ylabel=ylabel)
@@ -307,9 +304,9 @@ def _key_size(quick: bool) -> Result:
         "T": SEQ, "seeds": len(seeds),
         "rank of logits / log-softmax / softmax by key_size": {str(k): list(ranks[k])
                                                                 for k in rank_sizes},
-        "KL floor by key_size (mean, sd)": {str(k): [_mean(v), _sd(v)] for k, v in floor.items()},
+        "KL floor by key_size (mean, sd)": {str(k): list(mean_sd(v)) for k, v in floor.items()},
         f"mixing error by key_size at {heads} heads (mean, sd)":
-            {str(k): [_mean(v), _sd(v)] for k, v in task.items()},
+            {str(k): list(mean_sd(v)) for k, v in task.items()},
     }  # fmt: skip
     mean_task = {k: _mean(v) for k, v in task.items()}
     explanation = (
@@ -359,7 +356,7 @@ def _talking_heads(quick: bool) -> Result:
     fig, (ax,) = panels(1, width=5.0)
     for th, label in ((False, "multi-head"), (True, "talking heads")):
         ax.errorbar(head_counts, [_mean(err[th][h]) for h in head_counts],
-                    yerr=[_sd(err[th][h]) for h in head_counts], marker="o", capsize=3,
+                    yerr=[sample_sd(err[th][h]) for h in head_counts], marker="o", capsize=3,
                     label=label)  # fmt: skip
     ax.set(yscale="log", xlabel="heads (key_size = d / heads)",
            ylabel="held-out relative error",
@@ -369,9 +366,9 @@ def _talking_heads(quick: bool) -> Result:
     mean = {th: {h: _mean(v) for h, v in err[th].items()} for th in err}
     numbers = {
         "seeds": len(seeds), "training steps": steps, "T": SEQ, "d_model": 2 * SEQ,
-        "error, multi-head (mean, sd)": {str(h): [_mean(v), _sd(v)] for h, v in err[False].items()},
+        "error, multi-head (mean, sd)": {str(h): list(mean_sd(v)) for h, v in err[False].items()},
         "error, talking heads (mean, sd)":
-            {str(h): [_mean(v), _sd(v)] for h, v in err[True].items()},
+            {str(h): list(mean_sd(v)) for h, v in err[True].items()},
         "more heads help with talking heads, per seed": more_help,
         "talking heads at least 2x better at most heads, per seed": beats_plain,
     }  # fmt: skip
@@ -583,11 +580,11 @@ def _cnn_vs_attention(quick: bool) -> Result:
     verdict = verdict_of(cnn_wins and catches_up, partly=cnn_wins or catches_up)
     fig, (a, b) = panels(2)
     for m, label in (("cnn", "CNN (lenet5_modern)"), ("sa", "self-attention (7×7 patches)")):
-        a.errorbar(sizes, [_mean(acc[m][n]) for n in sizes], yerr=[_sd(acc[m][n]) for n in sizes],
-                   marker="o", capsize=3, label=label)  # fmt: skip
+        mean, sd = zip(*(mean_sd(acc[m][n]) for n in sizes), strict=True)
+        a.errorbar(sizes, mean, yerr=sd, marker="o", capsize=3, label=label)
     a.set(title="Fashion-MNIST, held-out accuracy", xlabel="training images", ylabel="accuracy")
     a.legend(fontsize=8)
-    b.errorbar(sizes, [_mean(gap[n]) for n in sizes], yerr=[_sd(gap[n]) for n in sizes],
+    b.errorbar(sizes, [_mean(gap[n]) for n in sizes], yerr=[sample_sd(gap[n]) for n in sizes],
                marker="o", capsize=3, color="tab:green")  # fmt: skip
     b.axhline(0, color="grey", lw=0.8)
     b.set(title="CNN minus self-attention", xlabel="training images", ylabel="accuracy gap")
@@ -599,10 +596,10 @@ def _cnn_vs_attention(quick: bool) -> Result:
     numbers = {
         "training sizes": list(sizes), "test images": n_test, "seeds": len(seeds),
         "parameters": params,
-        "accuracy CNN (mean, sd)": {str(n): [_mean(v), _sd(v)] for n, v in acc["cnn"].items()},
+        "accuracy CNN (mean, sd)": {str(n): list(mean_sd(v)) for n, v in acc["cnn"].items()},
         "accuracy self-attention (mean, sd)":
-            {str(n): [_mean(v), _sd(v)] for n, v in acc["sa"].items()},
-        "gap CNN - self-attention (mean, sd)": {str(n): [_mean(v), _sd(v)] for n, v in gap.items()},
+            {str(n): list(mean_sd(v)) for n, v in acc["sa"].items()},
+        "gap CNN - self-attention (mean, sd)": {str(n): list(mean_sd(v)) for n, v in gap.items()},
     }  # fmt: skip
     condition = ""
     if verdict == "partly":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from danlu.data.idx import read_idx_images_labels
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.data import shared_data
 from danlu.lab.plots import panels
+from danlu.lab.stats import pm
 from danlu.nn import SpatialTransformer
 from danlu.nn.activations import create_activation
 from danlu.nn.cnn import create_model
@@ -34,9 +36,7 @@ __all__ = ["CLAIMS", "mlp", "params_to_reach"]
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
-def _mean_sd(values: Sequence[float]) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3g} ± {sd:.2g}"
+_mean_sd = partial(pm, sd_fmt=".2g")  # "mean ± sd": three significant digits, sd two
 
 
 # ---------------------------------------------------------------- (45) invariance and the STN

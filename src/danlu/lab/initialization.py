@@ -23,7 +23,7 @@ from torch import Tensor
 from danlu.functional import geometric_normal_, he_normal_, xavier_normal_
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.plots import panels
-from danlu.lab.stats import mean_sd
+from danlu.lab.stats import mean_sd, pm
 
 __all__ = ["CLAIMS", "cosine_sample", "layer_variances"]
 
@@ -111,8 +111,8 @@ def _xavier(quick: bool) -> Result:
         )
 
     def said(act: str, init: str) -> str:
-        return (f"{act} with {init}: activations ×{_ms(ratios(act, init, 0))}, "
-                f"gradients ×{_ms(ratios(act, init, 1))}")  # fmt: skip
+        return (f"{act} with {init}: activations ×{pm(ratios(act, init, 0))}, "
+                f"gradients ×{pm(ratios(act, init, 1))}")  # fmt: skip
 
     condition = {
         "confirmed": "Xavier keeps both variances of the tanh net within a factor "
@@ -140,11 +140,6 @@ def _xavier(quick: bool) -> Result:
         f"variance is doubled (He). Verdict {verdict}: {condition}."
     )  # fmt: skip
     return Result(verdict, numbers, explanation, fig)
-
-
-def _ms(values: Sequence[float], fmt: str = ".3g") -> str:
-    mean, sd = mean_sd(values)
-    return f"{mean:{fmt}} ± {sd:{fmt}}"
 
 
 # ------------------------------------ (16) random high-dimensional vectors are nearly orthogonal

@@ -28,7 +28,7 @@ from danlu.functional import orthogonal_
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.data import idx_images
 from danlu.lab.plots import panels
-from danlu.lab.stats import mean_sd
+from danlu.lab.stats import mean_sd, pm
 from danlu.nn import (
     BatchNorm1d,
     Dropout,
@@ -273,11 +273,6 @@ def _train(net: Net, x: Tensor, y: Tensor, opt: torch.optim.Optimizer, steps: in
     return losses, probes
 
 
-def _ms(values: Sequence[float], fmt: str = ".3g") -> str:
-    mean, sd = mean_sd(values)
-    return f"{mean:{fmt}} ± {sd:{fmt}}"
-
-
 # ------------------------------------------------- (10) BN and internal covariate shift
 
 _ICS_SIZES = (196, *[64] * 8, 10)  # 14x14 MNIST, 8 hidden ReLU layers of 64
@@ -344,9 +339,9 @@ def _ics(quick: bool) -> Result:
     numbers["learning rates where BN lowers the gradient change"] = at["grad"]
 
     def line(lr: float) -> str:
-        d0, d1 = (_ms(values(nm, lr, "dist")) for nm in ("none", "bn"))
-        g0, g1 = (_ms(values(nm, lr, "grad")) for nm in ("none", "bn"))
-        c0, c1 = (_ms(values(nm, lr, "cos"), ".2f") for nm in ("none", "bn"))
+        d0, d1 = (pm(values(nm, lr, "dist")) for nm in ("none", "bn"))
+        g0, g1 = (pm(values(nm, lr, "grad")) for nm in ("none", "bn"))
+        c0, c1 = (pm(values(nm, lr, "cos"), ".2f") for nm in ("none", "bn"))
         return (f"at lr {lr} the input shift is {d0} without BN vs {d1} with it, the gradient "
                 f"change {g0} vs {g1} (cosine {c0} vs {c1})")  # fmt: skip
 
@@ -446,9 +441,9 @@ def _smooth(quick: bool) -> Result:
         numbers[f"seeds where {_NORMS[norm]} has the lower {key}"] = count
 
     def measured(norm: str) -> str:
-        return (f"loss range {_ms(per_seed(norm, 'loss_range'))}, gradient change "
-                f"{_ms(per_seed(norm, 'grad_change'))}, β {_ms(per_seed(norm, 'beta'))}, "
-                f"final loss {_ms(final[norm])}")  # fmt: skip
+        return (f"loss range {pm(per_seed(norm, 'loss_range'))}, gradient change "
+                f"{pm(per_seed(norm, 'grad_change'))}, β {pm(per_seed(norm, 'beta'))}, "
+                f"final loss {pm(final[norm])}")  # fmt: skip
 
     condition = {
         "confirmed": "BN and noisy BN are both smoother than the plain net on both measures, "
@@ -682,7 +677,7 @@ def _dropout(quick: bool) -> Result:
     explanation = (
         f"A 2-hidden-layer ReLU MLP (256 units) trained with Adam (lr 1e-3) for {epochs} epochs "
         f"on {n_train} Fashion-MNIST images (14×14), dev set of {n_dev}, {len(seeds)} seed(s). "
-        + "; ".join(f"{c}: dev accuracy {_ms(dev(c), '.4f')}, gap {_ms(gap(c), '.3f')}"
+        + "; ".join(f"{c}: dev accuracy {pm(dev(c), '.4f')}, gap {pm(gap(c), '.3f')}"
                     for c in names)
         + f". BN alone beats neither in {bn_beats} of {len(seeds)} seeds; dropout adds "
         f"{gain_alone:+.4f} alone and {gain_on_bn:+.4f} on top of BN; BN alone changes the "
@@ -826,7 +821,7 @@ def _whitening(quick: bool) -> Result:
         f"patches: {max(r['held_err']['PCA'] for r in rows):.2g}, sampling error): both give unit "
         f"variance and no correlation, so the notes' 'ZCA: equal variance' is the same identity. "
         f"The mean squared distance to the centred input is "
-        f"{_ms([r['dist']['ZCA'] for r in rows])} for ZCA, {_ms([r['dist']['PCA'] for r in rows])} "
+        f"{pm([r['dist']['ZCA'] for r in rows])} for ZCA, {pm([r['dist']['PCA'] for r in rows])} "
         f"for PCA and at least {min(min(r['others']) for r in rows):.3g} for {rotations} random "
         f"whitenings Q·W_pca per seed. Verdict {verdict}: {condition}."
     )  # fmt: skip

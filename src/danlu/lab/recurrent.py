@@ -23,6 +23,7 @@ from danlu.functional import clip_grad_norm
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.data import shared_data
 from danlu.lab.plots import panels
+from danlu.lab.stats import mean_sd, pm
 from danlu.nn import GRU, LSTM, RNN
 from danlu.optim import SGD, Adam
 
@@ -40,10 +41,6 @@ _CELLS: dict[str, type[nn.RNNBase]] = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
 
 def _mean(xs: Sequence[float]) -> float:
     return statistics.fmean(xs)
-
-
-def _sd(xs: Sequence[float]) -> float:
-    return statistics.stdev(xs) if len(xs) > 1 else 0.0
 
 
 def _thucnews(name: str) -> list[tuple[str, int]]:
@@ -360,8 +357,8 @@ def _gru_vs_lstm(quick: bool) -> Result:
         "parameters per layer": counts,
         "GRU fewer than LSTM (fraction)": {s: round(f, 4) for s, f in fewer.items()},
         "train titles": n_train, "dev titles": n_dev, "epochs": epochs, "seeds": len(seeds),
-        "dev accuracy LSTM (mean, sd)": [_mean(final["LSTM"]), _sd(final["LSTM"])],
-        "dev accuracy GRU (mean, sd)": [_mean(final["GRU"]), _sd(final["GRU"])],
+        "dev accuracy LSTM (mean, sd)": list(mean_sd(final["LSTM"])),
+        "dev accuracy GRU (mean, sd)": list(mean_sd(final["GRU"])),
         "CPU seconds per epoch": per_epoch,
     }  # fmt: skip
     explanation = (
@@ -372,9 +369,9 @@ def _gru_vs_lstm(quick: bool) -> Result:
         f"LSTM has {first['LSTM'] // first['RNN']} (input, forget, candidate, output); 'two "
         f"gates instead of three' is a third fewer *gates*, but both cells also have the "
         f"candidate block. On {n_train} THUCNews titles ({epochs} epoch(s), {len(seeds)} seed(s)) "
-        f"the GRU reaches {100 * _mean(final['GRU']):.1f} ± {100 * _sd(final['GRU']):.1f} % dev "
-        f"accuracy against the LSTM's {100 * _mean(final['LSTM']):.1f} ± "
-        f"{100 * _sd(final['LSTM']):.1f} % ({'comparable' if comparable else 'worse'}), at "
+        f"the GRU reaches {pm([100 * a for a in final['GRU']], '.1f')} % dev accuracy against "
+        f"the LSTM's {pm([100 * a for a in final['LSTM']], '.1f')} % "
+        f"({'comparable' if comparable else 'worse'}), at "
         f"{per_epoch['GRU']:.1f} against {per_epoch['LSTM']:.1f} CPU seconds per epoch. "
         f"The parameter count as written is {'right' if third else 'wrong'}; the GRU "
         f"{'does' if comparable else 'does not'} train comparably."

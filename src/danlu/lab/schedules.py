@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.plots import panels
+from danlu.lab.stats import mean_sd, pm
 from danlu.nn import SinusoidalPositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 from danlu.optim import Adam, as_lr_scheduler, constant, cosine_restarts, linear_warmup
 
@@ -197,21 +198,21 @@ def _warmup(quick: bool) -> Result:
     numbers = {
         "seeds": len(seeds), "steps": steps, "warm-up steps": warm, "layers": layers,
         "task": "reverse 8 tokens of 10 (post-norm encoder, d = 32)",
-        "mean loss over the run, no warm-up": {f"{lr:g}": _mean_sd(
+        "mean loss over the run, no warm-up": {f"{lr:g}": mean_sd(
             [area[lr, 0, s] for s in seeds]) for lr in lrs},
-        "mean loss over the run, warm-up": {f"{lr:g}": _mean_sd(
+        "mean loss over the run, warm-up": {f"{lr:g}": mean_sd(
             [area[lr, warm, s] for s in seeds]) for lr in lrs},
         "seeds where warm-up is lower, by lr": {f"{lr:g}": helps[lr] for lr in lrs},
-        "final loss (last 25 steps), no warm-up": {f"{lr:g}": _mean_sd(end[lr, 0])
+        "final loss (last 25 steps), no warm-up": {f"{lr:g}": mean_sd(end[lr, 0])
                                                    for lr in lrs},
-        "final loss (last 25 steps), warm-up": {f"{lr:g}": _mean_sd(end[lr, warm]) for lr in lrs},
+        "final loss (last 25 steps), warm-up": {f"{lr:g}": mean_sd(end[lr, warm]) for lr in lrs},
     }  # fmt: skip
     names = ", ".join(f"{lr:g}" for lr in wins)
     losers = ", ".join(f"{lr:g}" for lr in lrs if lr not in wins)
     delays = f"; at {losers} it only delays learning" if wins and losers else ""
     per_lr = "; ".join(
-        f"at lr {lr:g}: {_pm([area[lr, warm, s] for s in seeds], '.2f')} with warm-up vs "
-        f"{_pm([area[lr, 0, s] for s in seeds], '.2f')} without"
+        f"at lr {lr:g}: {pm([area[lr, warm, s] for s in seeds], '.2f')} with warm-up vs "
+        f"{pm([area[lr, 0, s] for s in seeds], '.2f')} without"
         for lr in lrs
     )
     caveat = f" So warm-up steadies Adam only at peak learning rates {names}." if delays else ""
@@ -229,15 +230,6 @@ def _warmup(quick: bool) -> Result:
     )
     return Result(verdict_of(len(wins) == len(lrs), partly=bool(wins)), numbers, explanation,
                   fig)  # fmt: skip
-
-
-def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def _pm(values: Sequence[float], fmt: str = ".3f") -> str:
-    m, s = _mean_sd(values)
-    return f"{m:{fmt}} ± {s:{fmt}}"
 
 
 CLAIMS: tuple[Claim, ...] = (

@@ -28,6 +28,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +43,7 @@ from danlu.decoding import (
 )
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.plots import panels
-from danlu.lab.stats import mean_sd
+from danlu.lab.stats import mean_sd, pm
 from danlu.metrics import corpus_bleu
 from danlu.nn.seq2seq import create_bidirectional_seq2seq, create_seq2seq
 from danlu.optim import Adam, as_lr_scheduler, create_schedule
@@ -251,10 +252,7 @@ def train(
     return model.eval()
 
 
-def _mean_sd(values: Sequence[float]) -> str:
-    """``"mean ± sd"`` over seeds, three and two significant digits."""
-    mean, sd = mean_sd(values)
-    return f"{mean:.3g} ± {sd:.2g}"
+_mean_sd = partial(pm, sd_fmt=".2g")  # "mean ± sd": three significant digits, sd two
 
 
 # ---------------------------------------------------------------- (35) beam search

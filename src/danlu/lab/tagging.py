@@ -22,6 +22,7 @@ from danlu.functional import clip_grad_norm
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.data import shared_data
 from danlu.lab.plots import panels
+from danlu.lab.stats import sample_sd
 from danlu.metrics import entity_scores
 from danlu.nn import allowed_transitions, create_head
 from danlu.optim import Adam
@@ -39,10 +40,6 @@ _HEADS = ("crf", "bimemm", "memm", "softmax")  # the claimed order, best first
 
 def _mean(xs: Sequence[float]) -> float:
     return statistics.fmean(xs)
-
-
-def _sd(xs: Sequence[float]) -> float:
-    return statistics.stdev(xs) if len(xs) > 1 else 0.0
 
 
 # ------------------------------------------------------- ResumeNER and the BiLSTM tagger
@@ -259,18 +256,18 @@ def _heads_f1(quick: bool) -> Result:
     a.set(title=f"ResumeNER dev entity F1\n({n_train} train sentences, {epochs} epochs)",
           ylabel="micro F1 (%)", ylim=(max(0.0, low - 5), None))  # fmt: skip
     numbers = {
-        "dev F1 (mean, sd)": {name: [m[name], _sd(v)] for name, v in f1.items()},
+        "dev F1 (mean, sd)": {name: [m[name], sample_sd(v)] for name, v in f1.items()},
         "train sentences": n_train, "dev sentences": len(dev), "epochs": epochs,
         "BiLSTM size": size, "seeds": len(seeds),
         "CRF >= Bi-MEMM (0.5-point tie)": crf_ge_bi, "Bi-MEMM > MEMM": bi_gt_memm,
         "MEMM > softmax": memm_gt_soft,
     }  # fmt: skip
-    pct = lambda name: f"{100 * m[name]:.1f} ± {100 * _sd(f1[name]):.1f}"  # noqa: E731
+    pct = lambda name: f"{100 * m[name]:.1f} ± {100 * sample_sd(f1[name]):.1f}"  # noqa: E731
     relations = ((crf_ge_bi, "CRF ≥ Bi-MEMM", "crf", "bimemm"),
                  (bi_gt_memm, "Bi-MEMM > MEMM", "bimemm", "memm"),
                  (memm_gt_soft, "MEMM > softmax", "memm", "softmax"))  # fmt: skip
     broken = [f"{text} (difference {100 * (m[a] - m[b]):+.2f} points, against seed sds of "
-              f"{100 * _sd(f1[a]):.1f} and {100 * _sd(f1[b]):.1f})"
+              f"{100 * sample_sd(f1[a]):.1f} and {100 * sample_sd(f1[b]):.1f})"
               for ok, text, a, b in relations if not ok]  # fmt: skip
     explanation = (
         f"The same character BiLSTM (size {size}) trained {epochs} epoch(s) on {n_train} "

@@ -11,7 +11,13 @@ from danlu.data import read_idx_images_labels, write_idx
 from danlu.data.augment import affine
 from danlu.tasks.vision.config import VisionDistortConfig
 from danlu.tasks.vision.demo import sample_files
-from danlu.tasks.vision.distort import IMAGES_FILE, LABELS_FILE, distort, distort_files
+from danlu.tasks.vision.distort import (
+    IMAGES_FILE,
+    LABELS_FILE,
+    centre_on_canvas,
+    distort,
+    distort_files,
+)
 
 TRAIN, TRAIN_LABELS = sample_files("train")
 
@@ -71,9 +77,35 @@ def test_the_command_writes_a_distorted_copy_with_the_labels(tmp_path) -> None:
     (["--rotate", "200"], "--rotate must be in [0, 180]"),
     (["--scale-min", "1.3"], "need 0 < --scale-min <= --scale-max"),
     (["--shift", "1"], "--shift must be in [0, 1)"),
+    (["--canvas", "-1"], "--canvas must be 0"),
 ])  # fmt: skip
 def test_bad_options_are_one_line_and_status_2(tmp_path, options, message) -> None:
     proc = run_danlu("vision", "distort", "--data", TRAIN, "--labels", TRAIN_LABELS, "--out",
                      str(tmp_path / "o"), *options)  # fmt: skip
     assert proc.returncode == 2 and message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_canvas_centres_the_image_before_the_warp(tmp_path) -> None:
+    x = pixels(8)
+    placed = centre_on_canvas(x, 42)
+    assert placed.shape == (8, 1, 42, 42) and placed.dtype == torch.uint8
+    assert torch.equal(placed[:, :, 7:35, 7:35], x) and placed.sum() == x.sum()
+    assert centre_on_canvas(x, 0) is x and centre_on_canvas(x, 28) is x
+    # the canvas and then no warp at all: the centred digit, written at 42 x 42
+    _, y = read_idx_images_labels(TRAIN, TRAIN_LABELS)
+    write_idx(tmp_path / "x.gz", x[:, 0].numpy())
+    write_idx(tmp_path / "y.gz", y[:8])
+    cfg = VisionDistortConfig(data=str(tmp_path / "x.gz"), labels=str(tmp_path / "y.gz"),
+                              out=str(tmp_path / "o"), rotate=0.0, scale_min=1.0,
+                              scale_max=1.0, shift=0.0, canvas=42)  # fmt: skip
+    distort_files(cfg)
+    xd, _ = read_idx_images_labels(tmp_path / "o" / IMAGES_FILE, tmp_path / "o" / LABELS_FILE)
+    assert np.array_equal(xd, placed[:, 0].numpy())
+
+
+def test_a_canvas_smaller_than_the_images_is_one_line_and_status_2(tmp_path) -> None:
+    proc = run_danlu("vision", "distort", "--data", TRAIN, "--labels", TRAIN_LABELS, "--out",
+                     str(tmp_path / "o"), "--canvas", "20")  # fmt: skip
+    assert proc.returncode == 2 and "--canvas 20 is smaller than the 28 x 28 images" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -215,9 +215,11 @@ class VisionDistortConfig:
 
     Each image draws its own angle ``~ U[-rotate, rotate]`` degrees, scale
     ``~ U[scale_min, scale_max]`` and shift ``(dx, dy) ~ U[-shift, shift]^2`` (fractions of
-    the side), applied by :func:`danlu.data.augment.affine` (bilinear, zero fill). Every image
-    of the file gets the same recipe, so a dev split drawn from the output later is
-    distorted exactly as the training images are.
+    the side), applied by :func:`danlu.data.augment.affine` (bilinear, zero fill); with
+    ``canvas`` the image is first centred on a blank ``canvas x canvas`` square, so a digit
+    can move and grow without losing its edges and the shift is a fraction of the canvas.
+    Every image of the file gets the same recipe, so a dev split drawn from the output later
+    is distorted exactly as the training images are.
     """
 
     data: str = option(help="IDX image file to distort, (N, H, W) or (N, C, H, W) uint8")
@@ -227,6 +229,10 @@ class VisionDistortConfig:
     scale_min: float = option(0.7, help="smallest scale factor")
     scale_max: float = option(1.2, help="largest scale factor")
     shift: float = option(0.1, help="largest shift, a fraction of the side, along each axis")
+    canvas: int = option(
+        0, help="side of the blank canvas each image is centred on before the warp (0: the "
+        "image's own size; the paper's RTS set uses 42 for 28 x 28 digits)",
+    )  # fmt: skip
     seed: int = option(0, help="seed of the per-image draws")
 
     def __post_init__(self) -> None:
@@ -240,3 +246,6 @@ class VisionDistortConfig:
                              f"{self.scale_max!r}")  # fmt: skip
         if not 0 <= self.shift < 1:
             raise UsageError(f"--shift must be in [0, 1), got {self.shift!r}")
+        if self.canvas < 0:
+            raise UsageError(f"--canvas must be 0 (the image's size) or a side in pixels, "
+                             f"got {self.canvas!r}")  # fmt: skip
