@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from danlu.data.idx import read_idx_images_labels
 from danlu.lab.claim import Claim, Result, verdict_of
 from danlu.lab.data import shared_data
-from danlu.lab.plots import panels
+from danlu.lab.plots import panels, seed_bars
 from danlu.lab.stats import pm
 from danlu.nn import SpatialTransformer
 from danlu.nn.activations import create_activation
@@ -156,13 +156,8 @@ def _invariance(quick: bool) -> Result:
 
     fig, (a, b) = panels(2, width=4.8)
     kinds = list(DISTORTIONS)
-    for k, model in enumerate(("cnn", "mlp")):
-        xs = [i + (k - 0.5) * 0.38 for i in range(len(kinds))]
-        values = [[r[model][kind] for r in rows] for kind in kinds]
-        label = "LeNet-5 (conv + max pool)" if model == "cnn" else "MLP 784-78-10"
-        a.bar(xs, [statistics.mean(v) for v in values], width=0.38, alpha=0.7, label=label)
-        for x, v in zip(xs, values, strict=True):
-            a.plot([x] * len(v), v, "k.", ms=4)
+    models = {"LeNet-5 (conv + max pool)": "cnn", "MLP 784-78-10": "mlp"}
+    seed_bars(a, {lab: [[r[m][kind] for r in rows] for kind in kinds] for lab, m in models.items()})
     a.set_xticks(range(len(kinds)), [k.replace(" ", "\n", 1) for k in kinds], fontsize=8)
     a.set(ylabel="test accuracy", ylim=(0, 1), title="trained on upright digits")
     a.legend(fontsize=8, loc="lower left")

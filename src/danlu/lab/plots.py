@@ -16,7 +16,7 @@ from typing import Any
 
 from danlu.io import atomic_write
 
-__all__ = ["compact_png", "panels", "save_compact"]
+__all__ = ["compact_png", "panels", "save_compact", "seed_bars"]
 
 
 def panels(
@@ -31,6 +31,21 @@ def panels(
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
+
+
+def seed_bars(ax: Any, series: dict[str, list[list[float]]], width: float = 0.38) -> None:
+    """Grouped bars: for each label of ``series`` one bar per group at the mean of that
+    group's seeds, side by side within a group, with every seed drawn as a black dot.
+
+    ``series[label][g]`` holds the per-seed values of group ``g``; the caller sets the ticks
+    (group ``g`` is centred on ``x = g``).
+    """
+    k = len(series)
+    for i, (label, groups) in enumerate(series.items()):
+        xs = [g + (i - (k - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, [sum(v) / len(v) for v in groups], width=width, alpha=0.7, label=label)
+        for x, v in zip(xs, groups, strict=True):
+            ax.plot([x] * len(v), v, "k.", ms=4)
 
 
 def compact_png(data: bytes, colors: int = 256) -> bytes:

@@ -42,7 +42,7 @@ from danlu.decoding import (
     greedy_search,
 )
 from danlu.lab.claim import Claim, Result, verdict_of
-from danlu.lab.plots import panels
+from danlu.lab.plots import panels, seed_bars
 from danlu.lab.stats import mean_sd, pm
 from danlu.metrics import corpus_bleu
 from danlu.nn.seq2seq import create_bidirectional_seq2seq, create_seq2seq
@@ -628,14 +628,8 @@ def _exposure(quick: bool) -> Result:
     )
     a.legend(fontsize=8)
     names = list(variants)
-    for i, (key, label) in enumerate(
-        (("injected after j", "after an injected error"), ("exact", "greedy exact match"))
-    ):
-        values = [[r[key] for r in runs[n]] for n in names]
-        xs = [x + (i - 0.5) * 0.38 for x in range(len(names))]
-        b.bar(xs, [statistics.mean(v) for v in values], width=0.38, label=label, alpha=0.7)
-        for x, v in zip(xs, values, strict=True):
-            b.plot([x] * len(v), v, "k.", ms=4)
+    shown = {"after an injected error": "injected after j", "greedy exact match": "exact"}
+    seed_bars(b, {lab: [[r[key] for r in runs[n]] for n in names] for lab, key in shown.items()})
     b.set_xticks(range(len(names)), [n.replace(" k=", "\nk=") for n in names], fontsize=8)
     b.set(ylabel="accuracy", ylim=(0, 1.05), title="remedies (bars: mean, dots: seeds)")
     b.legend(fontsize=8, loc="lower right")
@@ -804,12 +798,8 @@ def _bidirectional(quick: bool) -> Result:
     b.set(xlabel="position from the end", ylabel="token accuracy", title="end of the output")
     a.legend(fontsize=8)
     names = list(runs)
-    for i, label in enumerate(("first third", "last third")):
-        xs = [x + (i - 0.5) * 0.38 for x in range(len(names))]
-        values = [[e[i] for e in ends[n]] for n in names]
-        c.bar(xs, [statistics.mean(v) for v in values], width=0.38, alpha=0.7, label=label)
-        for x, v in zip(xs, values, strict=True):
-            c.plot([x] * len(v), v, "k.", ms=4)
+    thirds = ("first third", "last third")
+    seed_bars(c, {lab: [[e[i] for e in ends[n]] for n in names] for i, lab in enumerate(thirds)})
     low = min(min(e) for n in names for e in ends[n])
     c.set_xticks(range(len(names)), names)
     c.set(
