@@ -13,6 +13,8 @@ Options take fastText's names (``wordNgrams``, ``minCount``, ...) or danlu's
 (``word_ngrams``); danlu adds ``tokenizer``, ``validation``, ``loss="zlpr"`` and
 ``model="textcnn"`` (or ``textrnn``, ``textrnn_att``, ``textrcnn``, ``transformer``). Models
 are single safetensors files: loading one reads arrays and JSON, it executes nothing.
+``load_model`` also reads the official package's ``.bin`` and ``.ftz`` files, and
+``save_model("model.bin")`` writes one the official package loads.
 """
 
 from __future__ import annotations
@@ -155,8 +157,14 @@ class FastText:
         self._model = quantize_model(self._model, options)
 
     def save_model(self, path: str) -> None:
-        """Write the model to one safetensors file."""
-        self._model.save(path)
+        """Write the model to one safetensors file, or to an official fastText ``.bin``
+        when ``path`` ends in ``.bin``."""
+        if str(path).endswith(".bin"):
+            from danlu.tasks.text_classification.fasttext_bin import write_bin
+
+            write_bin(self._model, path)
+        else:
+            self._model.save(path)
 
 
 def train_supervised(input: str, **options: Any) -> FastText:
@@ -186,7 +194,8 @@ def train_supervised(input: str, **options: Any) -> FastText:
 
 
 def load_model(path: str | Path) -> FastText:
-    """Load a model file written by ``danlu supervised`` or :meth:`FastText.save_model`."""
+    """Load a model file written by ``danlu supervised`` or :meth:`FastText.save_model`,
+    or an official fastText ``.bin`` / ``.ftz``."""
     from danlu.tasks.text_classification.load import load_model as _load
 
     return FastText(_load(path))

@@ -1,6 +1,8 @@
-"""``load_model``: a model file written by ``danlu supervised`` or ``quantize``, either kind.
+"""``load_model``: a model file written by ``danlu supervised`` or ``quantize``, either kind,
+or an official fastText ``.bin`` / ``.ftz``.
 
-The ``format`` in the file's metadata says which model it holds:
+A file that starts with fastText's magic number is read by :func:`fasttext_bin.read_bin`.
+Otherwise the ``format`` in the safetensors metadata says which model it holds:
 :data:`config.FASTTEXT_FORMAT` (the linear model, numpy: :func:`model.read_fasttext`) or
 :data:`config.NEURAL_FORMAT` (a network: :func:`neural_model.load_neural`, which is the
 only branch that imports torch). Loading reads arrays and JSON; it executes nothing.
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 from danlu.errors import UsageError
 from danlu.io import read_safetensors_metadata
 from danlu.tasks.text_classification.config import FASTTEXT_FORMAT, NEURAL_FORMAT
+from danlu.tasks.text_classification.fasttext_bin import is_fasttext_file, read_bin
 from danlu.tasks.text_classification.model import FastTextModel, read_fasttext
 
 if TYPE_CHECKING:
@@ -27,18 +30,22 @@ __all__ = ["load_model"]
 
 
 def load_model(path: str | Path) -> FastTextModel | NeuralTextModel:
-    """The model in ``path``, of the kind its metadata names.
+    """The model in ``path``: an official fastText file, or the kind its metadata names.
 
     Raises:
-        UsageError: the file is missing, is not safetensors, or holds another format.
+        UsageError: the file is missing, is neither safetensors nor fastText's, or holds
+            another format.
     """
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"model file {str(path)!r} does not exist")
+    if is_fasttext_file(p):
+        return read_bin(p)
     try:
         meta = read_safetensors_metadata(p)
     except ValueError:
-        raise UsageError(f"{path} is not a danlu model file (not safetensors)") from None
+        raise UsageError(f"{path} is not a danlu model file (not safetensors) nor a fastText "
+                         ".bin/.ftz") from None  # fmt: skip
     if meta.get("format") == NEURAL_FORMAT:  # a -model textcnn/... network
         from danlu.tasks.text_classification.neural_model import load_neural
 

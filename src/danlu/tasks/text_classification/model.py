@@ -108,13 +108,19 @@ class FastTextModel(Classifier):
 
         The weight of a row is ``1 / |rows of its line|`` (a mean); an n-gram bucket that
         never occurred in training points at row 0 with weight 0 (the zero row of the
-        module docstring, never built). Every line has a row (``</s>``).
+        module docstring, never built). Every line has a row (``</s>``). With
+        ``args["absent_buckets"] == "skip"`` (fastText's pruned dictionary, an official
+        ``.ftz``: :mod:`fasttext_bin`) such a bucket is no row at all, not even in the count.
         """
         rows, offsets = self.dictionary.encode(lines)
         idx = self.compact_rows(rows)
         lengths = np.diff(offsets)
-        weight = np.repeat((1.0 / np.maximum(lengths, 1)).astype(np.float32), lengths)
         missing = idx == len(self.input)
+        counted = lengths
+        if self.args.get("absent_buckets") == "skip" and missing.any():
+            line = np.repeat(np.arange(len(lengths)), lengths)
+            counted = lengths - np.bincount(line[missing], minlength=len(lengths))
+        weight = np.repeat((1.0 / np.maximum(counted, 1)).astype(np.float32), lengths)
         if missing.any():
             weight[missing] = 0.0
             idx[missing] = 0
