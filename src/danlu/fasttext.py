@@ -1,6 +1,6 @@
-"""fastText's Python API on danlu: ``train_supervised``, ``load_model``, ``predict``, ``test``.
+"""fastText's Python API on danlu: ``train_supervised``, ``load_model`` and the model's methods.
 
-A drop-in for the parts of ``import fasttext`` that text classification uses::
+A drop-in for ``import fasttext`` with text classifiers::
 
     from danlu import fasttext
     model = fasttext.train_supervised(input="train.txt", lr=0.5, wordNgrams=2, epoch=25)
@@ -8,6 +8,24 @@ A drop-in for the parts of ``import fasttext`` that text classification uses::
     model.test("dev.txt")                      # (N, P@1, R@1)
     model.save_model("model.safetensors")
     model = fasttext.load_model("model.safetensors")
+
+The model has fastText's methods, with its names, arguments and return types:
+
+- predicting: ``predict``, ``test``, ``test_label``, ``quantize``, ``save_model``;
+- the dictionary: ``words``, ``labels``, ``get_words`` / ``get_labels`` (``include_freq``),
+  ``get_word_id``, ``get_label_id``, ``get_subword_id``, ``get_subwords``, ``get_line``;
+- vectors: ``get_word_vector`` (``model[word]``; an unknown word from its char n-grams),
+  ``get_sentence_vector``, ``get_input_vector``, ``get_input_matrix``,
+  ``get_output_matrix``, ``set_matrices``, ``get_dimension``, ``is_quantized``;
+- neighbours: ``get_nearest_neighbors(word, k)``, ``get_analogies(A, B, C, k)`` (the
+  words closest to ``A - B + C``), ``[(cosine, word), ...]``;
+
+and the module has ``tokenize``, ``EOS``, ``BOW``, ``EOW``. Each works on danlu's models and
+on official ``.bin``/``.ftz`` files, and gives the official values (rows and ids are
+fastText's, except in a pruned ``.ftz``: :mod:`danlu.tasks.text_classification.vectors`);
+the dictionary and vector methods need the fastText model, not a network
+(``model="textcnn"``...). Not here yet
+(issue 20): ``train_unsupervised`` (word-vector models) and ``get_meter``.
 
 Options take fastText's names (``wordNgrams``, ``minCount``, ...) or danlu's
 (``word_ngrams``); danlu adds ``tokenizer``, ``validation``, ``loss="zlpr"`` and
@@ -27,8 +45,21 @@ from typing import Any
 import numpy as np
 
 from danlu.errors import UsageError
+from danlu.tasks.text_classification import vectors
+from danlu.tasks.text_classification.data import whitespace_tokens
+from danlu.tasks.text_classification.dictionary import EOS
+from danlu.tasks.text_classification.hashing import fnv1a32
 
-__all__ = ["FastText", "load_model", "train_supervised"]
+__all__ = [
+    "BOW", "EOS", "EOW", "FastText", "cbow", "load_model", "skipgram", "supervised",
+    "tokenize", "train_supervised",
+]  # fmt: skip
+
+BOW, EOW = "<", ">"  # a word's char n-grams are those of "<word>"
+# the options fastText's set_args copies onto the model object
+_ARG_NAMES = ("lr", "dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn", "neg",
+              "wordNgrams", "loss", "bucket", "thread", "lrUpdateRate", "t", "label", "verbose",
+              "pretrainedVectors")  # fmt: skip
 
 
 def _snake(name: str) -> str:
@@ -40,6 +71,7 @@ class FastText:
 
     def __init__(self, model: Any) -> None:
         self._model = model
+        self._unit_vectors: np.ndarray | None = None  # get_nearest_neighbors' word vectors
 
     @property
     def labels(self) -> list[str]:
@@ -74,13 +106,17 @@ class FastText:
             return [t.split() for t in texts]
         return [self._tokens(t) for t in texts]
 
-    def predict(self, text: str | list[str], k: int = 1, threshold: float = 0.0) -> tuple[Any, Any]:
+    def predict(
+        self, text: str | list[str], k: int = 1, threshold: float = 0.0,
+        on_unicode_error: str = "strict",
+    ) -> tuple[Any, Any]:  # fmt: skip
         """Top-``k`` labels and probabilities, as fastText returns them.
 
         Args:
             text: one line, or a list of lines.
             k: labels per line (-1: every label above ``threshold``).
             threshold: minimal probability.
+            on_unicode_error: accepted for fastText's signature (danlu's labels are text).
 
         Returns:
             For one line: (tuple of labels, float array). For a list: (list of label
@@ -114,14 +150,135 @@ class FastText:
 
         return test_label_file(self._model, path, k, threshold)
 
-    def get_sentence_vector(self, text: str) -> np.ndarray:
-        """The hidden vector (dim,): mean of the line's input rows, ``</s>`` included."""
-        if not hasattr(self._model, "hidden"):
-            raise ValueError("get_sentence_vector needs the fastText model (-model fasttext)")
-        return np.asarray(self._model.hidden([self._tokens(text)])[0])
+    # ------------------------------------------------------------ words, labels, ids
+    def _linear(self, what: str) -> Any:
+        """The fastText model (a FastTextModel), or a ValueError naming ``what``."""
+        if not hasattr(self._model, "dictionary"):
+            raise ValueError(f"{what} needs the fastText model (-model fasttext), not a network")
+        return self._model
 
+    def get_words(self, include_freq: bool = False, on_unicode_error: str = "strict") -> Any:
+        """The vocabulary (``</s>`` included), most frequent first; with ``include_freq``,
+        (words, int64 counts). ``on_unicode_error``: accepted for fastText's signature."""
+        if not include_freq:
+            return self.words
+        counts = self._linear("get_words(include_freq=True)").dictionary.word_counts
+        return self.words, np.array(counts, dtype=np.int64)
+
+    def get_labels(self, include_freq: bool = False, on_unicode_error: str = "strict") -> Any:
+        """The labels, most frequent first; with ``include_freq``, (labels, int64 counts)."""
+        if not include_freq:
+            return self.labels
+        counts = self._linear("get_labels(include_freq=True)").dictionary.label_counts
+        return self.labels, np.array(counts, dtype=np.int64)
+
+    def get_word_id(self, word: str) -> int:
+        """The word's row, -1 when out of vocabulary (as fastText: a label gets
+        ``nwords +`` its index)."""
+        return vectors.entry_id(self._linear("get_word_id"), word)
+
+    def get_label_id(self, label: str) -> int:
+        """The label's index, -1 when unknown (as fastText: a word gets its row - nwords)."""
+        model = self._linear("get_label_id")
+        i = vectors.entry_id(model, label)
+        return i - model.dictionary.nwords if i != -1 else -1
+
+    def get_subword_id(self, subword: str) -> int:
+        """The row a char n-gram hashes to: ``nwords + fnv1a32(subword) % bucket``."""
+        d = self._linear("get_subword_id").dictionary
+        return d.nwords + fnv1a32(subword) % d.bucket
+
+    def get_subwords(
+        self, word: str, on_unicode_error: str = "strict"
+    ) -> tuple[list[str], np.ndarray]:
+        """(``word`` if in the dictionary, then its char n-grams; their int64 rows)."""
+        return vectors.subwords(self._linear("get_subwords"), word)
+
+    def get_line(self, text: str | list[str], on_unicode_error: str = "strict") -> Any:
+        """(words + ``</s>``, known labels) of a line; for a list, (word lists, label lists).
+        Unknown ``__label__`` tokens are dropped, as fastText drops them."""
+        if isinstance(text, list):
+            pairs = [self.get_line(t) for t in text]
+            return [w for w, _ in pairs], [lab for _, lab in pairs]
+        if "\n" in text:
+            raise ValueError("get_line processes one line at a time (remove '\\n')")
+        from danlu.tasks.text_classification.data import get_tokenizer, parse_line
+
+        prefix = self._model.args.get("label", "__label__")
+        words, labels = parse_line(text, prefix, get_tokenizer(self._model.tokenizer))
+        known = set(self._model.labels)
+        return [*words, EOS], [lab for lab in labels if lab in known]
+
+    # ------------------------------------------------------------ vectors and matrices
     def get_dimension(self) -> int:
+        """The size of a word (and sentence) vector."""
         return self._model.dim
+
+    def is_quantized(self) -> bool:
+        """Whether the input rows are stored as codes (``quantize``, or a ``.ftz``)."""
+        return bool(self._model.args.get("quantized"))
+
+    def get_word_vector(self, word: str) -> np.ndarray:
+        """(dim,) float32: the mean of the word's row and its char n-grams' rows; an
+        out-of-vocabulary word has its n-grams only, and zeros when it has none."""
+        return vectors.word_vector(self._linear("get_word_vector"), word)
+
+    def get_sentence_vector(self, text: str) -> np.ndarray:
+        """The hidden vector (dim,): mean of the line's input rows, ``</s>`` included.
+
+        (fastText's word-vector models instead average the unit word vectors; danlu holds
+        classifiers only.)"""
+        model = self._linear("get_sentence_vector")
+        return np.asarray(model.hidden([self._tokens(text)])[0])
+
+    def get_input_vector(self, ind: int) -> np.ndarray:
+        """(dim,) float32: row ``ind`` of :meth:`get_input_matrix` (quantized rows decoded)."""
+        model = self._linear("get_input_vector")
+        rows = vectors.input_rows(model)
+        if not 0 <= ind < rows:
+            raise IndexError(f"input row {ind} does not exist: rows are 0..{rows - 1} (ids "
+                             "from get_word_id, get_subwords)")  # fmt: skip
+        return vectors.input_vectors(model, [ind])[0]
+
+    def get_input_matrix(self) -> np.ndarray:
+        """fastText's input matrix (nwords + bucket, dim) float32, a copy; the buckets that
+        danlu does not store are zero rows. ValueError for a quantized model."""
+        return vectors.input_matrix(self._linear("get_input_matrix"))
+
+    def get_output_matrix(self) -> np.ndarray:
+        """The output matrix (nlabels, dim) float32, a copy. ValueError when quantized."""
+        return vectors.output_matrix(self._linear("get_output_matrix"))
+
+    def get_nearest_neighbors(
+        self, word: str, k: int = 10, on_unicode_error: str = "strict"
+    ) -> list[tuple[float, str]]:
+        """``[(cosine, word), ...]``: the ``k`` vocabulary words closest to ``word``'s
+        vector (``word`` itself excluded; it may be out of vocabulary)."""
+        model = self._linear("get_nearest_neighbors")
+        return self._nearest(vectors.word_vector(model, word), k, [word])
+
+    def get_analogies(
+        self, wordA: str, wordB: str, wordC: str, k: int = 10,
+        on_unicode_error: str = "strict",
+    ) -> list[tuple[float, str]]:  # fmt: skip
+        """``[(cosine, word), ...]`` closest to ``A - B + C`` (each scaled to norm 1), the
+        three words excluded: ``get_analogies("berlin", "germany", "france")`` -> paris."""
+        model = self._linear("get_analogies")
+        a, b, c = (vectors.word_vector(model, w) for w in (wordA, wordB, wordC))
+        return self._nearest(vectors.analogy_query(a, b, c), k, [wordA, wordB, wordC])
+
+    def _nearest(self, query: np.ndarray, k: int, banned: list[str]) -> list[tuple[float, str]]:
+        model = self._linear("nearest neighbours")
+        if self._unit_vectors is None:
+            self._unit_vectors = vectors.word_vectors(model)
+        d = model.dictionary
+        return vectors.nearest(self._unit_vectors, d.words, query, k, map(d.word_id, banned))
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.get_word_vector(word)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.words
 
     def quantize(
         self, input: str | None = None, qout: bool = False, cutoff: int = 0,
@@ -155,6 +312,7 @@ class FastText:
             **{**own, **{k: v for k, v in given.items() if v is not None}},
         )  # fmt: skip
         self._model = quantize_model(self._model, options)
+        self._unit_vectors = None
 
     def save_model(self, path: str) -> None:
         """Write the model to one safetensors file, or to an official fastText ``.bin``
@@ -165,6 +323,20 @@ class FastText:
             write_bin(self._model, path)
         else:
             self._model.save(path)
+
+    def set_args(self, args: Any = None) -> None:
+        """Copy fastText's training options from ``args`` onto this object, as fastText's
+        own ``set_args`` does (``model.lr``, ``model.wordNgrams``, ...)."""
+        if args:
+            for name in _ARG_NAMES:
+                setattr(self, name, getattr(args, name))
+
+    def set_matrices(self, input_matrix: np.ndarray, output_matrix: np.ndarray) -> None:
+        """Replace the weights by dense matrices laid out as :meth:`get_input_matrix` and
+        :meth:`get_output_matrix` give them; the model is no longer quantized."""
+        model = self._linear("set_matrices")
+        self._model = vectors.with_matrices(model, input_matrix, output_matrix)
+        self._unit_vectors = None
 
 
 def train_supervised(input: str, **options: Any) -> FastText:
@@ -199,3 +371,34 @@ def load_model(path: str | Path) -> FastText:
     from danlu.tasks.text_classification.load import load_model as _load
 
     return FastText(_load(path))
+
+
+def tokenize(text: str) -> list[str]:
+    """fastText's tokens of ``text``: split at space, tab, ``\\v``, ``\\f``, ``\\r`` and
+    NUL; each newline is a ``</s>`` token.
+
+    Example:
+        >>> tokenize("a b\\nc")
+        ['a', 'b', '</s>', 'c']
+    """
+    out: list[str] = []
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            out.append(EOS)
+        out += whitespace_tokens(line)
+    return out
+
+
+def _removed(name: str, use: str) -> Any:
+    def removed(*kargs: Any, **kwargs: Any) -> None:
+        raise UsageError(f"`{name}` is not supported any more (as in fastText's package); "
+                         f"use {use}")  # fmt: skip
+
+    removed.__name__ = removed.__qualname__ = name
+    removed.__doc__ = f"Removed from fastText's API; raises, naming {use}."
+    return removed
+
+
+cbow = _removed("cbow", "train_unsupervised(model='cbow') (not in danlu yet)")
+skipgram = _removed("skipgram", "train_unsupervised(model='skipgram') (not in danlu yet)")
+supervised = _removed("supervised", "train_supervised")

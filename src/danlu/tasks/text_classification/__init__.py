@@ -14,6 +14,7 @@ torch only in ``neural_model`` and ``neural_train``, which only a network loads:
     classifier         top-k labels of a line from a model's label probabilities
     model              FastTextModel (numpy): hidden vector, scores, top-k; its file
     fasttext_bin       fastText's own .bin/.ftz files: read as a FastTextModel, write
+    vectors            word vectors, subwords, rows, nearest neighbours (fastText's API)
     neural_model       NeuralTextModel (torch) and its file
     load               load_model: either model file, by its format
     predict            P@k, R@k, per-label scores, predicting a stream of lines

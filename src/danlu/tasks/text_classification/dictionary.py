@@ -31,28 +31,33 @@ import numpy as np
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.hashing import fnv1a32, fnv1a32_many, word_ngram_buckets
 
-__all__ = ["EOS", "Dictionary", "char_ngram_buckets"]
+__all__ = ["EOS", "Dictionary", "char_ngram_buckets", "char_ngrams"]
 
 EOS = "</s>"
 
 
-def char_ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list[int]:
-    """fastText's ``computeSubwords``: bucket ids of the char n-grams of ``<word>``.
+def char_ngrams(word: str, minn: int, maxn: int) -> list[str]:
+    """fastText's ``computeSubwords``: the char n-grams of ``<word>``, in its order.
 
-    n-grams of ``minn..maxn`` characters (Unicode code points); the one-character n-grams
-    ``<`` and ``>`` are left out.
+    n-grams of ``minn..maxn`` characters (Unicode code points) by start, then length; the
+    one-character n-grams ``<`` and ``>`` are left out.
     """
     chars = "<" + word + ">"
     out = []
     size = len(chars)
     for i in range(size):
-        for n in range(1, maxn + 1):
+        for n in range(max(minn, 1), maxn + 1):
             j = i + n
             if j > size:
                 break
-            if n >= minn and not (n == 1 and (i == 0 or j == size)):
-                out.append(fnv1a32(chars[i:j]) % bucket)
+            if not (n == 1 and (i == 0 or j == size)):
+                out.append(chars[i:j])
     return out
+
+
+def char_ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list[int]:
+    """Bucket ids (``fnv1a32 % bucket``) of :func:`char_ngrams`."""
+    return [fnv1a32(g) % bucket for g in char_ngrams(word, minn, maxn)]
 
 
 @dataclass
