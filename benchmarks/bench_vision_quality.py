@@ -13,9 +13,9 @@ images only (the t10k test files are not here). The experiments:
 3. **Spatial transformer**: the paper's RTS MNIST, each 28×28 digit centred on a 42×42
    canvas, then rotated by up to ±45°, scaled by 0.7–1.2 and shifted by up to 15 % of the
    canvas (``danlu vision distort --canvas 42``, seed 0: train and dev come from the same
-   distorted file, so they share the recipe); LeNet-5 with and without ``--stn``, seeds 0,
-   1 and 2; target: ``--stn`` >= 1 point better (judged on the median seed's gain, since the
-   classic sigmoid LeNet-5 can sit at chance for epochs on the mostly empty 42×42 canvas).
+   distorted file, so they share the recipe); LeNet-5 modern (ReLU, max pooling, batch
+   norm), 20 epochs, with and without ``--stn``, seeds 0 and 1; target: ``--stn`` >= 1
+   point better on average.
 
 Runs are kept in ``runs/bench/vision/NAME`` and reused when their command is the same
 (``bench_command.json``), so an interrupted ``make bench`` resumes; runs that are not
@@ -43,7 +43,11 @@ DISTORT = ("--rotate", "45", "--scale-min", "0.7", "--scale-max", "1.2", "--shif
 FASHION_NAMES = "T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot"
 RESNET = ("--model", "resnet20", "--optimizer", "nesterov", "--lr", "0.1", "--weight-decay",
           "5e-4", "--epochs", "25")  # fmt: skip
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)
+# The STN pair's CNN: LeNet-5 with ReLU, max pooling and batch norm. The classic sigmoid
+# LeNet-5 can sit at chance for many epochs on the mostly empty 42 x 42 canvas (seed 1 did,
+# with and without the STN), which measures the stall, not the transformer.
+STN_CNN = ("--model", "lenet5_modern", "--epochs", "20")
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("fashion-resnet20", "fashion-mnist", RESNET, solo=True),
     *(
         Experiment(
-            f"rts42-lenet5{'-stn' if stn else ''}-s{seed}",
+            f"rts42-lenet5_modern{'-stn' if stn else ''}-s{seed}",
             "rts42",
-            (*(("--stn",) if stn else ()), "--seed", str(seed)),
+            (*STN_CNN, *(("--stn",) if stn else ()), "--seed", str(seed)),
         )
         for seed in SEEDS  # a seed's pair trains side by side
         for stn in (False, True)
@@ -145,34 +149,27 @@ def _chance_epochs(exp: Experiment) -> int:
 
 def section_stn(exps: dict[str, Experiment]) -> str:
     def name(stn: bool, seed: int) -> str:
-        return f"rts42-lenet5{'-stn' if stn else ''}-s{seed}"
+        return f"rts42-lenet5_modern{'-stn' if stn else ''}-s{seed}"
 
     acc = {(stn, s): 100 * _metrics(exps[name(stn, s)])["val_accuracy"]
            for stn in (False, True) for s in SEEDS}  # fmt: skip
     rows = []
     for stn in (False, True):
         values = [acc[stn, s] for s in SEEDS]
-        rows.append(["LeNet-5 + STN" if stn else "LeNet-5", *(f"{a:.2f}" for a in values),
-                     f"{statistics.mean(values):.2f}"])  # fmt: skip
+        label = "STN + LeNet-5 modern" if stn else "LeNet-5 modern"
+        rows.append([label, *(f"{a:.2f}" for a in values), f"{statistics.mean(values):.2f}"])
     gains = [acc[True, s] - acc[False, s] for s in SEEDS]
     rows.append(["gain", *(f"{g:+.2f}" for g in gains), f"{statistics.mean(gains):+.2f}"])
     table = markdown_table(["model", *(f"seed {s}" for s in SEEDS), "mean"], rows)
     stalls = [f"{run} ({n} epochs)" for run, e in exps.items() if e.data == "rts42"
               if (n := _chance_epochs(e))]  # fmt: skip
-    median = statistics.median(gains)
-    verdict = "met" if median >= 1 else "NOT met"
-    lines = [
-        table,
-        "",
-        f"`--stn` gains {statistics.mean(gains):+.2f} points on average and "
-        f"{median:+.2f} in the median seed (target >= 1, judged on the median: {verdict}).",
-    ]
+    gain = statistics.mean(gains)
+    lines = [table, "", f"`--stn` gains {gain:+.2f} points on average (target >= 1: "
+             f"{'met' if gain >= 1 else 'NOT met'})."]  # fmt: skip
     if stalls:
         lines.append(
-            f"Runs whose dev accuracy stayed below 50 % for some epochs (the classic "
-            f"sigmoid LeNet-5 sat at chance on the mostly empty canvas and climbed out "
-            f"slowly; that seed's gain says more about the stall than about the STN): "
-            f"{', '.join(stalls)}."
+            f"Runs whose dev accuracy stayed below 50 % for some epochs (stuck near "
+            f"chance; their seed's gain measures the stall): {', '.join(stalls)}."
         )
     return "\n".join(lines) + "\n"
 
@@ -199,7 +196,7 @@ def run(quick: bool = False) -> str:
         "### Spatial transformer on RTS MNIST: rotated (±45°), scaled (0.7–1.2), shifted "
         "(±15 %) on a 42×42 canvas", "",
         f"`danlu vision distort {' '.join(DISTORT)}` of MNIST's training file, then "
-        "`danlu vision train` (LeNet-5, the defaults) with and without `--stn`; dev = the "
+        f"`danlu vision train {' '.join(STN_CNN)}` with and without `--stn`; dev = the "
         "seeded 10 % of the distorted file.", "",
         section_stn(exps),
     ])  # fmt: skip

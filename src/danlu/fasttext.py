@@ -1,6 +1,7 @@
-"""fastText's Python API on danlu: ``train_supervised``, ``load_model`` and the model's methods.
+"""fastText's Python API on danlu: ``train_supervised``, ``train_unsupervised``,
+``load_model`` and the model's methods.
 
-A drop-in for ``import fasttext`` with text classifiers::
+A drop-in for ``import fasttext`` with text classifiers and word vectors::
 
     from danlu import fasttext
     model = fasttext.train_supervised(input="train.txt", lr=0.5, wordNgrams=2, epoch=25)
@@ -8,6 +9,9 @@ A drop-in for ``import fasttext`` with text classifiers::
     model.test("dev.txt")                      # (N, P@1, R@1)
     model.save_model("model.safetensors")
     model = fasttext.load_model("model.safetensors")
+    vectors = fasttext.train_unsupervised("text.txt", model="skipgram", dim=100)
+    vectors.get_nearest_neighbors("经济")      # [(0.83, '发展'), ...]
+    vectors.save_model("vectors.bin")          # fastText's .bin
 
 The model has fastText's methods, with its names, arguments and return types:
 
@@ -24,8 +28,7 @@ and the module has ``tokenize``, ``EOS``, ``BOW``, ``EOW``. Each works on danlu'
 on official ``.bin``/``.ftz`` files, and gives the official values (rows and ids are
 fastText's, except in a pruned ``.ftz``: :mod:`danlu.tasks.text_classification.vectors`);
 the dictionary and vector methods need the fastText model, not a network
-(``model="textcnn"``...). Not here yet
-(issue 20): ``train_unsupervised`` (word-vector models) and ``get_meter``.
+(``model="textcnn"``...). Not here yet (issue 20): ``get_meter``.
 
 Options take fastText's names (``wordNgrams``, ``minCount``, ...) or danlu's
 (``word_ngrams``); danlu adds ``tokenizer``, ``validation``, ``loss="zlpr"`` and
@@ -52,7 +55,7 @@ from danlu.tasks.text_classification.hashing import fnv1a32
 
 __all__ = [
     "BOW", "EOS", "EOW", "FastText", "cbow", "load_model", "skipgram", "supervised",
-    "tokenize", "train_supervised",
+    "tokenize", "train_supervised", "train_unsupervised",
 ]  # fmt: skip
 
 BOW, EOW = "<", ">"  # a word's char n-grams are those of "<word>"
@@ -224,12 +227,15 @@ class FastText:
         return vectors.word_vector(self._linear("get_word_vector"), word)
 
     def get_sentence_vector(self, text: str) -> np.ndarray:
-        """The hidden vector (dim,): mean of the line's input rows, ``</s>`` included.
-
-        (fastText's word-vector models instead average the unit word vectors; danlu holds
-        classifiers only.)"""
+        """(dim,) float32: a classifier's hidden vector (the mean of the line's input rows,
+        ``</s>`` included); with word vectors (cbow, skipgram) the mean of the words'
+        vectors, each scaled to norm 1, as fastText computes them."""
         model = self._linear("get_sentence_vector")
-        return np.asarray(model.hidden([self._tokens(text)])[0])
+        if "\n" in text:
+            raise ValueError("get_sentence_vector processes one line at a time (remove '\\n')")
+        if vectors.is_word_model(model):  # fastText splits such a line at spaces only
+            return vectors.sentence_vector(model, whitespace_tokens(text))
+        return vectors.sentence_vector(model, self._tokens(text))
 
     def get_input_vector(self, ind: int) -> np.ndarray:
         """(dim,) float32: row ``ind`` of :meth:`get_input_matrix` (quantized rows decoded)."""
@@ -365,6 +371,39 @@ def train_supervised(input: str, **options: Any) -> FastText:
     return FastText(train_classifier(SupervisedConfig(input=str(input), **kwargs)).model)
 
 
+def train_unsupervised(input: str, model: str = "skipgram", **options: Any) -> FastText:
+    """Train word vectors on a text file, as fastText's ``train_unsupervised``.
+
+    Args:
+        input: the training text (words separated by spaces).
+        model: ``"skipgram"`` or ``"cbow"``.
+        **options: fastText's names (``dim``, ``ws``, ``epoch``, ``minCount``, ``minn``,
+            ``maxn``, ``neg``, ``loss``, ``bucket``, ``t``, ``lr``, ``lrUpdateRate``,
+            ``thread``, ``verbose``, ``seed``) or danlu's snake-case ones; fastText's
+            defaults (``dim=100``, ``epoch=5``, ``minCount=5``, ``lr=0.05``, ...).
+
+    Example:
+        >>> m = train_unsupervised("text.txt", model="cbow", dim=50)  # doctest: +SKIP
+        >>> m.get_nearest_neighbors("北京", k=5)  # doctest: +SKIP
+    """
+    from danlu.tasks.text_classification.config import UNSUPERVISED_CONFIGS
+    from danlu.tasks.text_classification.unsupervised import train_word_vectors
+
+    if model not in UNSUPERVISED_CONFIGS:
+        raise UsageError(f"model must be one of {', '.join(UNSUPERVISED_CONFIGS)} for word "
+                         f"vectors, got {model!r} (train_supervised trains classifiers)")  # fmt: skip
+    config = UNSUPERVISED_CONFIGS[model]
+    names = {f.name for f in dataclasses.fields(config)}
+    kwargs: dict[str, Any] = {"output": ""}
+    for key, value in options.items():
+        name = _snake(key)
+        if name not in names:
+            raise UsageError(f"unknown option {key!r}; valid: {', '.join(sorted(names))}")
+        kwargs[name] = value
+    kwargs.setdefault("verbose", 0)
+    return FastText(train_word_vectors(config(input=str(input), **kwargs)))
+
+
 def load_model(path: str | Path) -> FastText:
     """Load a model file written by ``danlu supervised`` or :meth:`FastText.save_model`,
     or an official fastText ``.bin`` / ``.ftz``."""
@@ -399,6 +438,6 @@ def _removed(name: str, use: str) -> Any:
     return removed
 
 
-cbow = _removed("cbow", "train_unsupervised(model='cbow') (not in danlu yet)")
-skipgram = _removed("skipgram", "train_unsupervised(model='skipgram') (not in danlu yet)")
+cbow = _removed("cbow", "train_unsupervised(model='cbow')")
+skipgram = _removed("skipgram", "train_unsupervised(model='skipgram')")
 supervised = _removed("supervised", "train_supervised")

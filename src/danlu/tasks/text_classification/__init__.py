@@ -1,4 +1,5 @@
-"""Text classification: fastText-compatible tools, neural classifiers, multi-label.
+"""Text classification: fastText-compatible tools, neural classifiers, multi-label; and
+fastText's word vectors (cbow, skipgram).
 
 Modules, bottom to top: each imports only modules listed before it (a test checks it),
 torch only in ``neural_model`` and ``neural_train``, which only a network loads::
@@ -13,8 +14,10 @@ torch only in ``neural_model`` and ``neural_train``, which only a network loads:
     packing            int8 rows; decoding the packed arrays of a quantized file
     classifier         top-k labels of a line from a model's label probabilities
     model              FastTextModel (numpy): hidden vector, scores, top-k; its file
+    bin_cursor         a cursor over a binary file's bytes, one-line errors
     fasttext_bin       fastText's own .bin/.ftz files: read as a FastTextModel, write
-    vectors            word vectors, subwords, rows, nearest neighbours (fastText's API)
+    vectors            word and sentence vectors, rows, neighbours, .vec (fastText's API)
+    word_queries       print-word-vectors, print-sentence-vectors, nn, analogies, dump
     neural_model       NeuralTextModel (torch) and its file
     load               load_model: either model file, by its format
     predict            P@k, R@k, per-label scores, predicting a stream of lines
@@ -24,6 +27,8 @@ torch only in ``neural_model`` and ``neural_train``, which only a network loads:
     c_engine           fastText's per-example SGD step in C, one worker's share
     workers            Hogwild pools: threads (C step) or forked processes (numpy step)
     train              train_fasttext: dictionary, weights, epochs, early stopping
+    word_engine        cbow and skipgram: the encoded corpus, tables, the compiled step
+    unsupervised       train_word_vectors: read, dictionary, weights, epochs
     quantize           prune, retrain, pack: danlu quantize
     neural_train       train_neural: a network with danlu's Trainer
     autotune           random search of the fastText model's options

@@ -1,6 +1,8 @@
 """fastText-compatible CLI commands: parse (the configs), call, print.
 
-``danlu supervised``, ``test``, ``test-label``, ``predict``, ``predict-prob``, ``quantize``.
+``danlu supervised``, ``test``, ``test-label``, ``predict``, ``predict-prob``, ``quantize``;
+word vectors: ``skipgram``, ``cbow``, ``print-word-vectors``, ``print-sentence-vectors``,
+``nn``, ``analogies``, ``dump``.
 Handlers import their modules when they run, so ``danlu --help`` stays fast; only a
 network (``-model textcnn`` ...) imports torch.
 """
@@ -12,10 +14,16 @@ import time
 
 from danlu.tasks.command import Command
 from danlu.tasks.text_classification.config import (
+    CbowConfig,
+    DumpConfig,
+    NeighboursConfig,
     PredictConfig,
     QuantizeConfig,
+    SkipgramConfig,
     SupervisedConfig,
     TestConfig,
+    UnsupervisedConfig,
+    WordVectorsConfig,
 )
 
 __all__ = ["COMMANDS"]
@@ -90,6 +98,59 @@ def _quantize(cfg: QuantizeConfig) -> int:
     return 0
 
 
+def _unsupervised(cfg: UnsupervisedConfig) -> int:
+    from danlu.io import check_output_file
+    from danlu.tasks.text_classification.data import require_file
+    from danlu.tasks.text_classification.fasttext_bin import write_bin
+    from danlu.tasks.text_classification.unsupervised import train_word_vectors
+    from danlu.tasks.text_classification.vectors import write_vec
+
+    t0 = time.perf_counter()
+    require_file(cfg.input)
+    for suffix in (".bin", ".vec"):
+        check_output_file(cfg.output + suffix, "-output")
+    model = train_word_vectors(cfg)
+    write_bin(model, cfg.output + ".bin")
+    write_vec(model, cfg.output + ".vec")
+    if cfg.verbose > 0:
+        print(f"wrote {cfg.output}.bin and {cfg.output}.vec in "
+              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()  # a person or a program waits for each answer
+
+
+def _query(name: str):
+    def run(cfg: WordVectorsConfig) -> int:
+        from danlu.io.text import stdin_lines
+        from danlu.tasks.text_classification import word_queries as q
+        from danlu.tasks.text_classification.load import load_model
+
+        model = load_model(cfg.model)
+        if name == "print-word-vectors":
+            q.answer_word_vectors(model, stdin_lines(), _write)
+        elif name == "print-sentence-vectors":
+            q.answer_sentence_vectors(model, stdin_lines(), _write)
+        elif name == "nn":
+            q.answer_neighbours(model, stdin_lines(), cfg.k, _write)
+        else:
+            q.answer_analogies(model, stdin_lines(), cfg.k, _write)
+        return 0
+
+    return run
+
+
+def _dump(cfg: DumpConfig) -> int:
+    from danlu.tasks.text_classification.load import load_model
+    from danlu.tasks.text_classification.word_queries import dump
+
+    dump(load_model(cfg.model), cfg.option, _write)
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(("supervised",), SupervisedConfig, _supervised,
             "train a fastText-compatible text classifier (writes PREFIX.safetensors)"),
@@ -102,4 +163,17 @@ COMMANDS: tuple[Command, ...] = (
             "labels with probabilities of each line of a file (- reads standard input)"),
     Command(("quantize",), QuantizeConfig, _quantize,
             "shrink a model: prune input rows by norm (-retrain: train again), store in bytes"),
+    Command(("skipgram",), SkipgramConfig, _unsupervised,
+            "train word vectors: skipgram (writes PREFIX.bin and PREFIX.vec)"),
+    Command(("cbow",), CbowConfig, _unsupervised,
+            "train word vectors: cbow (writes PREFIX.bin and PREFIX.vec)"),
+    Command(("print-word-vectors",), WordVectorsConfig, _query("print-word-vectors"),
+            "the vector of every word read from standard input"),
+    Command(("print-sentence-vectors",), WordVectorsConfig, _query("print-sentence-vectors"),
+            "the vector of every line read from standard input"),
+    Command(("nn",), NeighboursConfig, _query("nn"),
+            "nearest neighbours of the words read from standard input"),
+    Command(("analogies",), NeighboursConfig, _query("analogies"),
+            "words closest to A - B + C for each triplet read from standard input"),
+    Command(("dump",), DumpConfig, _dump, "print a model's args, dictionary or a matrix"),
 )  # fmt: skip

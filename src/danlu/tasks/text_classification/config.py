@@ -1,4 +1,5 @@
-"""Names and options of ``danlu supervised|test|test-label|predict|predict-prob|quantize``.
+"""Names and options of ``danlu supervised|test|test-label|predict|predict-prob|quantize``,
+of the word-vector models ``danlu skipgram|cbow`` and of their queries (``nn``, ...).
 
 The name tables below are the one list of each kind of name in the task (torch-free):
 the config ``Literal`` choices, the help text, the compiled step's loss codes
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from danlu.config import option
 from danlu.errors import UsageError
 from danlu.names import DEVICES, TEXT_CLASSIFIERS
 
 __all__ = [
+    "DUMP_OPTIONS",
     "FASTTEXT_FORMAT",
     "LOSSES",
     "MODELS",
@@ -33,11 +35,19 @@ __all__ = [
     "NEURAL_LOSSES",
     "QTYPES",
     "TOKENIZERS",
+    "UNSUPERVISED_CONFIGS",
+    "UNSUPERVISED_LOSSES",
+    "CbowConfig",
+    "DumpConfig",
+    "NeighboursConfig",
     "PredictConfig",
     "QuantizeConfig",
     "QuantizeOptions",
+    "SkipgramConfig",
     "SupervisedConfig",
     "TestConfig",
+    "UnsupervisedConfig",
+    "WordVectorsConfig",
     "resolve_qtype",
 ]
 
@@ -51,6 +61,9 @@ MODELS = ("fasttext", *TEXT_CLASSIFIERS)
 TOKENIZERS = ("whitespace", "char", "jieba")
 # -qtype of danlu quantize
 QTYPES = ("auto", "int8", "pq")
+# the losses of the word-vector models (cbow, skipgram), and what danlu dump shows
+UNSUPERVISED_LOSSES = ("ns", "hs", "softmax")
+DUMP_OPTIONS = ("args", "dict", "input", "output")
 # the "format" metadata of the two model files
 FASTTEXT_FORMAT = "danlu-fasttext-1"
 NEURAL_FORMAT = "danlu-textclf-1"
@@ -286,3 +299,96 @@ class QuantizeConfig:
     input: str = option(help="PREFIX.safetensors to shrink", aliases=_ft("input"))
     output: str = option(help="output prefix: writes PREFIX.q.safetensors", aliases=_ft("output"))
     options: QuantizeOptions = option(default_factory=QuantizeOptions, embed=True)
+
+
+@dataclass(frozen=True)
+class UnsupervisedConfig:
+    """``danlu skipgram|cbow``: fastText's word vectors (the model is the command)."""
+
+    model: ClassVar[str] = ""  # "skipgram" or "cbow": set by the two subclasses
+    input: str = option(help="training text, words separated by spaces", aliases=_ft("input"))
+    output: str = option(help="writes PREFIX.bin (fastText's) and PREFIX.vec (text)",
+                         aliases=_ft("output"))  # fmt: skip
+    lr: float = option(0.05, help="learning rate (decays linearly to 0)", aliases=_ft("lr"))
+    lr_update_rate: int = option(
+        100, help="tokens between learning-rate updates", aliases=_ft("lrUpdateRate")
+    )
+    dim: int = option(100, help="size of word vectors", aliases=_ft("dim"))
+    ws: int = option(5, help="size of the context window", aliases=_ft("ws"))
+    epoch: int = option(5, help="number of epochs", aliases=_ft("epoch"))
+    min_count: int = option(5, help="minimal number of word occurrences", aliases=_ft("minCount"))
+    neg: int = option(5, help="number of negatives sampled (-loss ns)", aliases=_ft("neg"))
+    loss: Literal[UNSUPERVISED_LOSSES] = option(  # type: ignore[valid-type]
+        "ns", help="loss function", aliases=_ft("loss")
+    )
+    bucket: int = option(2_000_000, help="number of hash buckets", aliases=_ft("bucket"))
+    minn: int = option(3, help="min length of char n-gram", aliases=_ft("minn"))
+    maxn: int = option(6, help="max length of char n-gram (0: none)", aliases=_ft("maxn"))
+    t: float = option(1e-4, help="sampling threshold", aliases=_ft("t"))
+    thread: int = option(THREADS, help="Hogwild threads (at most the CPUs)", aliases=_ft("thread"))
+    verbose: int = option(2, help="verbosity level (0: silent)", aliases=_ft("verbose"))
+    seed: int = option(0, help="random seed (-thread 1 -seed S is reproducible)",
+                       aliases=_ft("seed"))  # fmt: skip
+
+    def __post_init__(self) -> None:
+        positive = {"-dim": self.dim, "-ws": self.ws, "-epoch": self.epoch,
+                    "-minCount": self.min_count, "-thread": self.thread,
+                    "-lrUpdateRate": self.lr_update_rate}  # fmt: skip
+        if self.maxn > 0:
+            positive["-bucket"] = self.bucket
+        for flag, value in positive.items():
+            if value < 1:
+                raise UsageError(f"{flag} must be >= 1, got {value}")
+        if not self.lr > 0:
+            raise UsageError(f"-lr must be > 0, got {self.lr}")
+        if not self.t > 0:
+            raise UsageError(f"-t must be > 0 (the sampling threshold, e.g. 1e-4), got {self.t}")
+        if self.neg < 1 and self.loss == "ns":
+            raise UsageError(f"-neg must be >= 1 with -loss ns, got {self.neg}")
+        if self.maxn > 0 and not 1 <= self.minn <= self.maxn:
+            raise UsageError(f"need 1 <= -minn <= -maxn, got -minn {self.minn} -maxn {self.maxn}")
+        if self.loss not in UNSUPERVISED_LOSSES:
+            raise UsageError(f"-loss must be one of {', '.join(UNSUPERVISED_LOSSES)} for word "
+                             f"vectors, got {self.loss!r}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SkipgramConfig(UnsupervisedConfig):
+    """``danlu skipgram``: each word's vector (and its n-grams') predicts its context."""
+
+    model: ClassVar[str] = "skipgram"
+
+
+@dataclass(frozen=True)
+class CbowConfig(UnsupervisedConfig):
+    """``danlu cbow``: the mean of the context's vectors predicts the word between."""
+
+    model: ClassVar[str] = "cbow"
+
+
+UNSUPERVISED_CONFIGS: dict[str, type[UnsupervisedConfig]] = {
+    "skipgram": SkipgramConfig, "cbow": CbowConfig,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WordVectorsConfig:
+    """``danlu print-word-vectors|print-sentence-vectors MODEL``: vectors of standard input."""
+
+    model: str = option(help="a model: PREFIX.bin (fastText's) or .safetensors", positional=True)
+
+
+@dataclass(frozen=True)
+class NeighboursConfig(WordVectorsConfig):
+    """``danlu nn|analogies MODEL [k]``: queries read from standard input."""
+
+    k: int = option(10, help="neighbours per query", positional=True)
+
+
+@dataclass(frozen=True)
+class DumpConfig(WordVectorsConfig):
+    """``danlu dump MODEL args|dict|input|output``: a model's parts as fastText prints them."""
+
+    option: Literal[DUMP_OPTIONS] = option(  # type: ignore[valid-type]
+        help="what to print", positional=True
+    )

@@ -94,9 +94,11 @@ class Dictionary:
         labels: Sequence[Sequence[str]],
         min_count: int = 1,
         min_count_label: int = 0,
+        require_labels: bool = True,
         **settings: Any,
     ) -> Dictionary:
-        """Count words (one ``</s>`` per line) and labels; keep those frequent enough."""
+        """Count words (one ``</s>`` per line) and labels; keep those frequent enough
+        (``require_labels=False``: a word-vector model, labels optional)."""
         wc: Counter[str] = Counter(chain.from_iterable(words))
         wc[EOS] += len(words)
         lc: Counter[str] = Counter(chain.from_iterable(labels))
@@ -108,7 +110,7 @@ class Dictionary:
         kept_l = sorted(
             ((w, c) for w, c in lc.items() if c >= min_count_label), key=by_count, reverse=True
         )
-        if not kept_l:
+        if not kept_l and require_labels:
             raise UsageError(
                 f"no label is seen at least -minCountLabel {min_count_label} times; lower it"
             )

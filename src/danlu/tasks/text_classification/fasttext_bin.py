@@ -10,7 +10,8 @@ The file, little-endian, as the official ``FastText::saveModel`` writes it (vers
                 pruned), size entries (UTF-8 word, NUL, int64 count, int8 type: 0 word,
                 1 label; words first), pruneidx_size pairs int32 (bucket, row - nwords)
     bool quant_input, then the input matrix (m = nwords + bucket, or nwords + pruneidx_size)
-    bool qout, then the output matrix (m = nlabels), quantized only if quant_input and qout
+    bool qout, then the output matrix (m = nlabels; cbow, skipgram: nwords), quantized only
+                if quant_input and qout
 
 A dense matrix is ``int64 m, n`` and ``m * n`` float32, row-major. A quantized one is
 ``bool qnorm, int64 m, n, int32 codesize`` and ``codesize`` uint8 codes (row ``i``'s
@@ -35,7 +36,9 @@ Mapping onto :class:`FastTextModel`:
 - the label prefix is not in the file: fastText's default ``__label__`` is recorded.
 
 fastText reports ``p + 1e-5`` (it ranks ``log(p + 1e-5)`` and returns its exp); danlu
-reports ``p``. :func:`write_bin` writes a dense supervised model that the official package
+reports ``p``. A word-vector model (cbow, skipgram: no labels, an output row per word) reads
+as a FastTextModel whose ``args["model"]`` says which. :func:`write_bin` writes a dense
+model (a classifier or word vectors) that the official package
 loads and predicts with identically; absent buckets become zero rows of the full
 ``nwords + bucket`` matrix, which is what danlu computes (fastText rejects a pruned
 dictionary with a dense input, so a model that skips absent buckets is refused).
@@ -56,6 +59,7 @@ import numpy as np
 
 from danlu.errors import UsageError
 from danlu.io import atomic_write
+from danlu.tasks.text_classification.bin_cursor import Cursor
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.model import FastTextModel
 from danlu.tasks.text_classification.product_quantizer import KSUB, ProductQuantizer, QuantizedRows
@@ -65,7 +69,7 @@ __all__ = ["MAGIC", "is_fasttext_file", "read_bin", "write_bin"]
 MAGIC = 793712314
 VERSION = 12  # what write_bin writes; 11 differs only in ignoring maxn of supervised models
 LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}  # fastText's enum loss_name
-SUPERVISED = 3  # fastText's enum model_name: cbow=1, sg=2, sup=3
+MODEL_CODES = {"cbow": 1, "skipgram": 2, "fasttext": 3}  # fastText's enum model_name (sup=3)
 _ARGS = struct.Struct("<12id")
 _ARG_NAMES = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model",
               "bucket", "minn", "maxn", "lr_update_rate", "t")  # fmt: skip
@@ -80,55 +84,13 @@ def is_fasttext_file(path: str | Path) -> bool:
 
 
 # ---------------------------------------------------------------------------- reading
-class _Cursor:
-    """The bytes of a file and a position in them; a read past the end, or of a value that
-    cannot be there, raises one UsageError naming the file, the offset and what was
-    expected."""
-
-    def __init__(self, data: bytearray, name: str) -> None:
-        self.data, self.name, self.pos = data, name, 0
-
-    def error(self, expected: str, found: str, at: int | None = None) -> UsageError:
-        where = self.pos if at is None else at
-        return UsageError(f"{self.name}: byte {where}: expected {expected}, found {found}")
-
-    def need(self, size: int, what: str) -> None:
-        left = len(self.data) - self.pos
-        if size > left:
-            found = (
-                f"only {left} bytes before the end of the file" if left else "the end of the file"
-            )
-            raise self.error(what, f"{found} (truncated?)")
-
-    def take(self, fmt: struct.Struct | str, what: str) -> tuple[Any, ...]:
-        fmt = fmt if isinstance(fmt, struct.Struct) else struct.Struct(fmt)
-        self.need(fmt.size, what)
-        values = fmt.unpack_from(self.data, self.pos)
-        self.pos += fmt.size
-        return values
-
-    def flag(self, what: str) -> bool:
-        (value,) = self.take("<B", f"{what} (a bool)")
-        if value > 1:
-            raise self.error(f"{what} (a bool, 0 or 1)", str(value), self.pos - 1)
-        return bool(value)
-
-    def array(self, dtype: str, shape: tuple[int, ...], what: str) -> np.ndarray:
-        """A view of the next ``prod(shape)`` items (writable: the buffer is a bytearray)."""
-        count = int(np.prod(shape, dtype=np.int64))
-        size = count * np.dtype(dtype).itemsize
-        self.need(size, f"{what} ({size} bytes)")
-        out = np.frombuffer(self.data, dtype, count, self.pos).reshape(shape)
-        self.pos += size
-        return out
-
-
 def read_bin(path: str | Path) -> FastTextModel:
-    """The supervised model in an official fastText ``.bin`` or ``.ftz`` file.
+    """The model in an official fastText ``.bin`` or ``.ftz`` file: a classifier, or word
+    vectors (cbow, skipgram).
 
     Raises:
-        UsageError: a missing, truncated or foreign file, another version, a word-vector
-            (cbow/skipgram) model, or sizes that disagree (the message names the byte).
+        UsageError: a missing, truncated or foreign file, another version, or sizes that
+            disagree (the message names the byte).
     """
     p = Path(path)
     if not p.is_file():
@@ -136,7 +98,7 @@ def read_bin(path: str | Path) -> FastTextModel:
     data = bytearray(p.stat().st_size)
     with open(p, "rb") as fh:
         fh.readinto(data)
-    r = _Cursor(data, str(path))
+    r = Cursor(data, str(path))
     (magic,) = r.take("<i", f"fastText's magic number {MAGIC} (a .bin or .ftz file)")
     if magic != MAGIC:
         raise r.error(f"fastText's magic number {MAGIC} (a .bin or .ftz file)", str(magic), 0)
@@ -151,7 +113,7 @@ def read_bin(path: str | Path) -> FastTextModel:
     quant_input = r.flag("quant_input")
     input_, in_rows = _read_matrix(r, quant_input, nwords + n_grams, dim, "the input matrix")
     qout = r.flag("qout")
-    n_out = len(dictionary.labels)
+    n_out = len(dictionary.labels) if args["model"] == "fasttext" else nwords
     output, out_rows = _read_matrix(r, quant_input and qout, n_out, dim, "the output matrix")
     if r.pos != len(data):
         raise r.error("the end of the file after the output matrix",
@@ -176,35 +138,36 @@ def read_bin(path: str | Path) -> FastTextModel:
                          packed=packed)  # fmt: skip
 
 
-def _read_args(r: _Cursor, version: int) -> dict[str, Any]:
+def _read_args(r: Cursor, version: int) -> dict[str, Any]:
     at = r.pos
     args = dict(zip(_ARG_NAMES, r.take(_ARGS, "the training arguments (13 numbers)"), strict=True))
     losses = {code: name for name, code in LOSS_CODES.items()}
-    if args["model"] != SUPERVISED:
-        kind = {1: "cbow", 2: "skipgram"}.get(args["model"], f"code {args['model']}")
-        raise r.error("a supervised model (model code 3); danlu reads text classifiers",
-                      f"a {kind} model", at + 28)  # fmt: skip
+    models = {code: name for name, code in MODEL_CODES.items()}
+    if args["model"] not in models:
+        raise r.error("a model code 1-3 (cbow, skipgram, supervised)", str(args["model"]),
+                      at + 28)  # fmt: skip
     if args["loss"] not in losses:
         raise r.error("a loss code 1-4 (hs, ns, softmax, ova)", str(args["loss"]), at + 24)
     if args["dim"] < 1 or args["bucket"] < 0:
         raise r.error("dim >= 1 and bucket >= 0", f"dim {args['dim']}, bucket {args['bucket']}",
                       at)  # fmt: skip
-    if version == 11:  # fastText 11 wrote maxn but did not use it in supervised models
+    if version == 11 and args["model"] == MODEL_CODES["fasttext"]:  # maxn was unused there
         args["maxn"] = 0
     if (args["word_ngrams"] > 1 or args["maxn"] > 0) and args["bucket"] < 1:
         raise r.error("bucket >= 1 with word or char n-grams", "bucket 0", at + 32)
     # what the file does not hold: the label prefix is fastText's default, the data unknown
-    args.update(loss=losses[args["loss"]], model="fasttext", label="__label__",
+    args.update(loss=losses[args["loss"]], model=models[args["model"]], label="__label__",
                 tokenizer="whitespace", input="", output="", fasttext_version=version)  # fmt: skip
     return args
 
 
-def _read_dictionary(r: _Cursor, args: dict[str, Any]) -> tuple[Dictionary, np.ndarray | None, int]:
+def _read_dictionary(r: Cursor, args: dict[str, Any]) -> tuple[Dictionary, np.ndarray | None, int]:
     """(dictionary, pruneidx pairs (K, 2) int32 or None when not pruned, ntokens)."""
     at = r.pos
     size, nwords, nlabels = r.take("<3i", "the dictionary sizes")
-    if min(nwords, nlabels) < 0 or size != nwords + nlabels or nlabels < 1:
-        raise r.error("dictionary sizes with size = nwords + nlabels and a label",
+    need = int(args["model"] == "fasttext")  # a classifier needs a label
+    if min(nwords, nlabels) < 0 or size != nwords + nlabels or nlabels < need:
+        raise r.error("dictionary sizes with size = nwords + nlabels" + " and a label" * need,
                       f"size {size}, nwords {nwords}, nlabels {nlabels}", at)  # fmt: skip
     ntokens, prune_size = r.take("<2q", "ntokens and the pruned index size")
     if prune_size < -1:
@@ -252,7 +215,7 @@ def _is_pruned_index(pairs: np.ndarray, bucket: int) -> bool:
 
 
 def _read_matrix(
-    r: _Cursor, quantized: bool, rows: int, dim: int, what: str
+    r: Cursor, quantized: bool, rows: int, dim: int, what: str
 ) -> tuple[np.ndarray, QuantizedRows | None]:
     """(float32 (rows, dim), its codes when quantized) of the next matrix."""
     qnorm = r.flag(f"{what}'s qnorm") if quantized else False
@@ -277,7 +240,7 @@ def _read_matrix(
     return q.decode(), q
 
 
-def _read_pq(r: _Cursor, dim: int, what: str) -> ProductQuantizer:
+def _read_pq(r: Cursor, dim: int, what: str) -> ProductQuantizer:
     at = r.pos
     d, nsubq, dsub, lastdsub = r.take("<4i", f"{what} (dim, nsubq, dsub, lastdsub)")
     if d != dim or dsub < 1 or (nsubq, lastdsub) != _pq_split(dim, dsub):
@@ -322,7 +285,8 @@ def _packed(
 
 # ---------------------------------------------------------------------------- writing
 def write_bin(model: FastTextModel, path: str | Path) -> Path:
-    """Write ``model`` as an official fastText ``.bin`` (dense, supervised, version 12).
+    """Write ``model`` as an official fastText ``.bin`` (dense, version 12): a classifier,
+    or word vectors (``args["model"]`` cbow or skipgram).
 
     The official package loads it and predicts the same labels with the same
     probabilities (up to its ``+ 1e-5``, see the module docstring); it reads labels with
@@ -338,7 +302,8 @@ def write_bin(model: FastTextModel, path: str | Path) -> Path:
     a = model.args
     loss_code = LOSS_CODES[model.loss]
     args = _ARGS.pack(model.dim, a.get("ws", 5), a.get("epoch", 5), a.get("min_count", 1),
-                      a.get("neg", 5), d.word_ngrams, loss_code, SUPERVISED, bucket,
+                      a.get("neg", 5), d.word_ngrams, loss_code,
+                      MODEL_CODES[a.get("model", "fasttext")], bucket,
                       d.minn, d.maxn, a.get("lr_update_rate", 100), a.get("t", 1e-4))  # fmt: skip
     ntokens = a.get("ntokens", sum(d.word_counts) + sum(d.label_counts))
     entries = [w.encode("utf-8") + b"\0" + _ENTRY.pack(c, 0)

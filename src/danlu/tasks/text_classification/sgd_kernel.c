@@ -14,6 +14,9 @@
  * it, each scored after the previous one moved O, as fastText does), ova and zlpr (every
  * label of the line).
  *
+ * train_words does fastText's word-vector models (cbow, skipgram) over one worker's lines;
+ * see WordJob below and word_engine.py.
+ *
  * The file is compiled twice by including itself: REAL float (suffix _f32) and double
  * (_f64, for the float64 tests). Built and loaded at run time by sgd_kernel.py.
  */
@@ -56,6 +59,50 @@ typedef struct {
     double last_lr;                    /* out: learning rate of the last example */
 } Job;
 
+/* fastText's unsupervised step (word_engine.py): per line, drop each token with probability
+ * 1 - pdiscard[w]; then per kept position w a window b ~ uniform{1..ws} and
+ *     skipgram: for each context c within b:  update(rows(line[w]), target line[c])
+ *     cbow:     update(rows of every context word within b, concatenated, target line[w])
+ *     update(in, y): h = mean(W[in]); G from the loss at y; dh = O^T G; O moves;
+ *                    W[r] += dh for every r in in (not divided by |in|: fastText's
+ *                    normalizeGradient is off outside supervised models)
+ * lr = lr0 * max(0, 1 - seen / total_tokens) per line; a worker adds its tokens to the
+ * shared `seen` once it holds more than `rate` of them (and at the end of its share).
+ * Random numbers: minstd (x = x * 48271 mod 2^31 - 1), one stream per worker; in order,
+ * the line's keep draws u = x / (2^31 - 1) (keep when u <= pdiscard), then per position
+ * b = 1 + x % ws, then the negatives table[x % n_table], drawn again while equal to the
+ * target. */
+typedef struct {
+    void *input, *output;              /* W (n_rows, dim), O (n_out, dim) REAL */
+    int64_t dim, n_out;
+    const int64_t *tokens;             /* word ids of this worker's lines, </s> included */
+    const int64_t *line_off;           /* line i: tokens[line_off[i]:line_off[i+1]] */
+    int64_t n_lines;
+    const int64_t *sub_off, *sub_rows; /* rows of word v: sub_rows[sub_off[v]:sub_off[v+1]] */
+    const double *pdiscard;            /* (nwords,) probability of keeping a token */
+    const int32_t *negatives;          /* (n_table,) word ids ~ count^0.5: ns */
+    int64_t n_table, neg;
+    const int64_t *paths;              /* (nwords, depth) Huffman nodes: hs */
+    const void *codes;                 /* (nwords, depth) REAL 0/1 */
+    const int64_t *path_len;
+    int64_t depth;
+    int64_t ws, cbow, loss;            /* cbow: 1, skipgram: 0; enum Loss */
+    uint64_t rng;                      /* in/out: this worker's minstd state */
+    int64_t *seen;                     /* tokens processed by all workers (shared) */
+    int64_t local;                     /* in/out: tokens not yet added to seen */
+    double lr, total_tokens;
+    int64_t rate;
+    void *scratch;                     /* REAL: 2 * dim + n_out */
+    int64_t *kept;                     /* int64: longest line + 2 * ws * most rows a word */
+    int64_t flush;                     /* 1: add all of local to seen at the end */
+    double loss_sum;                   /* out: summed loss of this call */
+    int64_t n_examples;                /* out: updates made */
+    double last_lr;                    /* out */
+} WordJob;
+
+#define MINSTD_M 2147483647ULL
+static inline uint64_t minstd(uint64_t *x) { return *x = (*x * 48271ULL) % MINSTD_M; }
+
 #define REAL float
 #define SUFFIX(name) name##_f32
 #include __FILE__
@@ -85,6 +132,25 @@ static double SUFFIX(log1pexp)(double x) { return (x > 0 ? x : 0) + log1p(exp(-f
 static REAL SUFFIX(sigmoid)(REAL x) {
     REAL e = (REAL)exp(-fabs((double)x));
     return x >= 0 ? (REAL)1 / ((REAL)1 + e) : e / ((REAL)1 + e);
+}
+
+/* Softmax over all C outputs at target y: G_c = lr ([c = y] - p_c); s: C scratch values */
+static double SUFFIX(softmax)(REAL *O, int64_t dim, int64_t C, int64_t y, const REAL *h,
+                              REAL *grad, REAL *s, double lr) {
+    REAL mx = -INFINITY;
+    for (int64_t c = 0; c < C; c++) {
+        s[c] = SUFFIX(dot)(O + c * dim, h, dim);
+        if (s[c] > mx) mx = s[c];
+    }
+    REAL z = 0;
+    for (int64_t c = 0; c < C; c++) z += (s[c] = (REAL)exp((double)(s[c] - mx)));
+    for (int64_t c = 0; c < C; c++) {
+        s[c] /= z;
+        REAL alpha = (REAL)lr * ((c == y ? (REAL)1 : (REAL)0) - s[c]);
+        SUFFIX(axpy)(grad, alpha, O + c * dim, dim);
+        SUFFIX(axpy)(O + c * dim, alpha, h, dim);
+    }
+    return -log((double)s[y] + 1e-5);
 }
 
 /* One binary logistic output c with target t in {0,1}: G_c = lr (t - sigma(s_c)). */
@@ -131,20 +197,7 @@ int64_t SUFFIX(train_share)(Job *job) {
         for (int64_t i = 0; i < dim; i++) h[i] *= inv;
         const int64_t y = job->target ? job->target[k] : -1;
         if (job->loss == LOSS_SOFTMAX) {
-            REAL mx = -INFINITY;
-            for (int64_t c = 0; c < C; c++) {
-                s[c] = SUFFIX(dot)(O + c * dim, h, dim);
-                if (s[c] > mx) mx = s[c];
-            }
-            REAL z = 0;
-            for (int64_t c = 0; c < C; c++) z += (s[c] = (REAL)exp((double)(s[c] - mx)));
-            for (int64_t c = 0; c < C; c++) {
-                s[c] /= z;
-                REAL alpha = (REAL)lr * ((c == y ? (REAL)1 : (REAL)0) - s[c]);
-                SUFFIX(axpy)(grad, alpha, O + c * dim, dim);
-                SUFFIX(axpy)(O + c * dim, alpha, h, dim);
-            }
-            loss_sum -= log((double)s[y] + 1e-5);
+            loss_sum += SUFFIX(softmax)(O, dim, C, y, h, grad, s, lr);
         } else if (job->loss == LOSS_HS) {
             for (int64_t j = 0; j < job->path_len[y]; j++)
                 loss_sum += SUFFIX(binary)(O, dim, job->paths[y * job->depth + j],
@@ -184,6 +237,89 @@ int64_t SUFFIX(train_share)(Job *job) {
         __atomic_fetch_add(job->seen, job->ntok[line], __ATOMIC_RELAXED);
     }
     job->loss_sum = loss_sum;
+    job->last_lr = lr;
+    return 0;
+}
+
+/* fastText's Model::update for word vectors: the rows `in` (n_in >= 1) predict word y */
+static double SUFFIX(word_update)(WordJob *job, const int64_t *in, int64_t n_in, int64_t y,
+                                  double lr) {
+    REAL *W = (REAL *)job->input, *O = (REAL *)job->output;
+    const int64_t dim = job->dim;
+    REAL *h = (REAL *)job->scratch, *grad = h + dim, *s = grad + dim;
+    const REAL *codes = (const REAL *)job->codes;
+    double loss = 0;
+    memset(h, 0, sizeof(REAL) * dim);
+    memset(grad, 0, sizeof(REAL) * dim);
+    for (int64_t j = 0; j < n_in; j++) SUFFIX(axpy)(h, (REAL)1, W + in[j] * dim, dim);
+    const REAL inv = (REAL)1 / (REAL)n_in;
+    for (int64_t i = 0; i < dim; i++) h[i] *= inv;
+    if (job->loss == LOSS_SOFTMAX) {
+        loss = SUFFIX(softmax)(O, dim, job->n_out, y, h, grad, s, lr);
+    } else if (job->loss == LOSS_HS) {
+        for (int64_t j = 0; j < job->path_len[y]; j++)
+            loss += SUFFIX(binary)(O, dim, job->paths[y * job->depth + j],
+                                   codes[y * job->depth + j], h, grad, lr);
+    } else { /* ns: the target, then neg draws from the table, each != y */
+        loss = SUFFIX(binary)(O, dim, y, (REAL)1, h, grad, lr);
+        for (int64_t j = 0; j < job->neg; j++) {
+            int64_t c;
+            do c = job->negatives[minstd(&job->rng) % (uint64_t)job->n_table];
+            while (c == y);
+            loss += SUFFIX(binary)(O, dim, c, (REAL)0, h, grad, lr);
+        }
+    }
+    for (int64_t j = 0; j < n_in; j++) SUFFIX(axpy)(W + in[j] * dim, (REAL)1, grad, dim);
+    job->n_examples++;
+    return loss;
+}
+
+int64_t SUFFIX(train_words)(WordJob *job) {
+    const int64_t ws = job->ws;
+    int64_t *line = job->kept, *bow = job->kept;
+    double lr = job->lr;
+    job->loss_sum = 0;
+    job->n_examples = 0;
+    for (int64_t i = 0; i < job->n_lines; i++) {
+        lr = job->lr * fmax(0.0, 1.0 - (double)__atomic_load_n(job->seen, __ATOMIC_RELAXED) /
+                                           job->total_tokens);
+        const int64_t *tok = job->tokens + job->line_off[i];
+        const int64_t len = job->line_off[i + 1] - job->line_off[i];
+        int64_t n = 0;
+        for (int64_t j = 0; j < len; j++) /* subsampling: keep with probability pdiscard */
+            if ((double)minstd(&job->rng) / (double)MINSTD_M <= job->pdiscard[tok[j]])
+                line[n++] = tok[j];
+        bow = line + n;
+        for (int64_t w = 0; w < n; w++) {
+            const int64_t b = 1 + (int64_t)(minstd(&job->rng) % (uint64_t)ws);
+            const int64_t lo = w - b > 0 ? w - b : 0, hi = w + b < n - 1 ? w + b : n - 1;
+            if (job->cbow) {
+                int64_t n_in = 0;
+                for (int64_t c = lo; c <= hi; c++) {
+                    if (c == w) continue;
+                    const int64_t v = line[c];
+                    for (int64_t r = job->sub_off[v]; r < job->sub_off[v + 1]; r++)
+                        bow[n_in++] = job->sub_rows[r];
+                }
+                if (n_in > 0) job->loss_sum += SUFFIX(word_update)(job, bow, n_in, line[w], lr);
+            } else {
+                const int64_t v = line[w];
+                const int64_t *in = job->sub_rows + job->sub_off[v];
+                const int64_t n_in = job->sub_off[v + 1] - job->sub_off[v];
+                for (int64_t c = lo; c <= hi; c++)
+                    if (c != w) job->loss_sum += SUFFIX(word_update)(job, in, n_in, line[c], lr);
+            }
+        }
+        job->local += len;
+        if (job->local > job->rate) {
+            __atomic_fetch_add(job->seen, job->local, __ATOMIC_RELAXED);
+            job->local = 0;
+        }
+    }
+    if (job->flush) {
+        __atomic_fetch_add(job->seen, job->local, __ATOMIC_RELAXED);
+        job->local = 0;
+    }
     job->last_lr = lr;
     return 0;
 }

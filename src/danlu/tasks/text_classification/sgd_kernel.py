@@ -33,7 +33,7 @@ import numpy as np
 
 from danlu.tasks.text_classification.config import LOSSES
 
-__all__ = ["LOSS_CODES", "Job", "Kernel", "load", "pointer", "unavailable_reason"]
+__all__ = ["LOSS_CODES", "Job", "Kernel", "WordJob", "load", "pointer", "unavailable_reason"]
 
 SOURCE = Path(__file__).with_name("sgd_kernel.c")
 LOSS_CODES = {name: i for i, name in enumerate(LOSSES)}  # enum Loss in sgd_kernel.c
@@ -80,6 +80,45 @@ class Job(ctypes.Structure):
     ]
 
 
+class WordJob(ctypes.Structure):
+    """Mirror of ``WordJob`` in ``sgd_kernel.c``: one worker's lines of cbow or skipgram."""
+
+    _fields_ = [
+        ("input", ctypes.c_void_p),
+        ("output", ctypes.c_void_p),
+        ("dim", ctypes.c_int64),
+        ("n_out", ctypes.c_int64),
+        ("tokens", _i64),
+        ("line_off", _i64),
+        ("n_lines", ctypes.c_int64),
+        ("sub_off", _i64),
+        ("sub_rows", _i64),
+        ("pdiscard", ctypes.c_void_p),
+        ("negatives", ctypes.c_void_p),
+        ("n_table", ctypes.c_int64),
+        ("neg", ctypes.c_int64),
+        ("paths", _i64),
+        ("codes", ctypes.c_void_p),
+        ("path_len", _i64),
+        ("depth", ctypes.c_int64),
+        ("ws", ctypes.c_int64),
+        ("cbow", ctypes.c_int64),
+        ("loss", ctypes.c_int64),
+        ("rng", ctypes.c_uint64),
+        ("seen", _i64),
+        ("local", ctypes.c_int64),
+        ("lr", ctypes.c_double),
+        ("total_tokens", ctypes.c_double),
+        ("rate", ctypes.c_int64),
+        ("scratch", ctypes.c_void_p),
+        ("kept", _i64),
+        ("flush", ctypes.c_int64),
+        ("loss_sum", ctypes.c_double),
+        ("n_examples", ctypes.c_int64),
+        ("last_lr", ctypes.c_double),
+    ]
+
+
 def pointer(array: np.ndarray | None, dtype: Any) -> Any:
     """The data pointer of a C-contiguous ``array`` of ``dtype`` (None: NULL)."""
     if array is None:
@@ -93,8 +132,9 @@ def pointer(array: np.ndarray | None, dtype: Any) -> Any:
 
 
 class Kernel:
-    """The loaded library: ``train_share(job, dtype)`` runs one worker's share;
-    ``decayed_lr`` is the C copy of :func:`numpy_engine.decayed_lr` (for the tests)."""
+    """The loaded library: ``train_share(job, dtype)`` runs one worker's share of the
+    classifier, ``train_words(job, dtype)`` of a word-vector model; ``decayed_lr`` is the
+    C copy of :func:`numpy_engine.decayed_lr` (for the tests)."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         self.decayed_lr = lib.decayed_lr
@@ -102,17 +142,24 @@ class Kernel:
                                     ctypes.c_double]  # fmt: skip
         self.decayed_lr.restype = ctypes.c_double
         self._fns = {}
-        for suffix, dtype in (("f32", np.float32), ("f64", np.float64)):
-            fn = getattr(lib, f"train_share_{suffix}")
-            fn.argtypes = [ctypes.POINTER(Job)]
-            fn.restype = ctypes.c_int64
-            self._fns[np.dtype(dtype)] = fn
+        for name, struct in (("train_share", Job), ("train_words", WordJob)):
+            for suffix, dtype in (("f32", np.float32), ("f64", np.float64)):
+                fn = getattr(lib, f"{name}_{suffix}")
+                fn.argtypes = [ctypes.POINTER(struct)]
+                fn.restype = ctypes.c_int64
+                self._fns[name, np.dtype(dtype)] = fn
 
-    def train_share(self, job: Job, dtype: Any) -> None:
-        fn = self._fns.get(np.dtype(dtype))
+    def _call(self, name: str, job: Any, dtype: Any) -> None:
+        fn = self._fns.get((name, np.dtype(dtype)))
         if fn is None:
             raise ValueError(f"the kernel trains float32 or float64 weights, not {dtype}")
         fn(ctypes.byref(job))
+
+    def train_share(self, job: Job, dtype: Any) -> None:
+        self._call("train_share", job, dtype)
+
+    def train_words(self, job: WordJob, dtype: Any) -> None:
+        self._call("train_words", job, dtype)
 
 
 _loaded: Kernel | None = None

@@ -62,7 +62,7 @@ from danlu.tasks.text_classification.sgd_kernel import Kernel, load, unavailable
 from danlu.tasks.text_classification.workers import Hogwild, Threads, n_workers, shared_zeros
 from danlu.train.early_stopping import EarlyStopping
 
-__all__ = ["train_fasttext", "train_supervised_corpus"]
+__all__ = ["train_fasttext", "train_supervised_corpus", "uniform_rows"]
 
 Log = Callable[[str], None]
 OnEpoch = Callable[[FastTextModel, int], bool]
@@ -197,15 +197,21 @@ def _initial_weights(cfg: SupervisedConfig, table: np.ndarray, out: np.ndarray,
         table[:-1] = init.input  # the last row is the void row, kept at zero
         out[:] = init.output
         return
-    rng = np.random.default_rng(cfg.seed)
+    uniform_rows(table, cfg.dim, cfg.seed)
+    if cfg.pretrained_vectors:
+        load_vectors(cfg.pretrained_vectors, dictionary.word_id, table)
+
+
+def uniform_rows(table: np.ndarray, dim: int, seed: int) -> None:
+    """Fill ``table`` in place with fastText's initial input rows, ``uniform(-1/dim, 1/dim)``
+    (float32 draws of a generator seeded ``seed``, whatever the table's dtype)."""
+    rng = np.random.default_rng(seed)
     if table.dtype == np.float32:
         rng.random(out=table, dtype=np.float32)  # in place: no second copy of a big table
     else:
         table[:] = rng.random(table.shape, dtype=np.float32)
-    table *= 2.0 / cfg.dim
-    table -= 1.0 / cfg.dim
-    if cfg.pretrained_vectors:
-        load_vectors(cfg.pretrained_vectors, dictionary.word_id, table)
+    table *= 2.0 / dim
+    table -= 1.0 / dim
 
 
 def _epochs(

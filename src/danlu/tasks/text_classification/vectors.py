@@ -15,6 +15,8 @@ them (by bucket), not the order of fastText's file.
                                                               rows of its char n-grams
     neighbours    cos(q, w) = (q / |q|) . (v(w) / |v(w)|)     over the vocabulary, q excluded
     analogy       q = a / (|a| + 1e-8) - b / (|b| + 1e-8) + c / (|c| + 1e-8)
+    sentence      word vectors (cbow, skipgram): (1 / n) sum_{w: |v(w)| > 0} v(w) / |v(w)|,
+                  n the words with |v(w)| > 0, no </s>; a classifier: the hidden vector
 
 The analogy is fastText's ``getAnalogies(A, B, C)``: ``A - B + C``, so that
 ``get_analogies("berlin", "germany", "france")`` answers ``paris``.
@@ -32,9 +34,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
+from danlu.io import atomic_write
 from danlu.tasks.text_classification.dictionary import EOS, char_ngrams
 from danlu.tasks.text_classification.hashing import fnv1a32_many
 from danlu.tasks.text_classification.model import FastTextModel
@@ -42,15 +46,20 @@ from danlu.tasks.text_classification.model import FastTextModel
 __all__ = [
     "analogy_query",
     "entry_id",
+    "format_vector",
     "input_matrix",
     "input_rows",
     "input_vectors",
+    "is_word_model",
     "nearest",
     "output_matrix",
+    "sentence_vector",
     "subwords",
     "with_matrices",
     "word_vector",
     "word_vectors",
+    "vocabulary_vectors",
+    "write_vec",
 ]
 
 _CHUNK = 10_000  # words whose vectors are built at a time (their n-gram rows stay small)
@@ -135,6 +144,13 @@ def word_vector(model: FastTextModel, word: str) -> np.ndarray:
 def word_vectors(model: FastTextModel) -> np.ndarray:
     """The vocabulary's word vectors (nwords, d) float32, each scaled to norm 1 (zero
     vectors stay zero): fastText's ``precomputeWordVectors``."""
+    out = vocabulary_vectors(model)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+
+def vocabulary_vectors(model: FastTextModel) -> np.ndarray:
+    """:func:`word_vector` of every vocabulary word (nwords, d) float32, at once."""
     d = model.dictionary
     out = np.zeros((d.nwords, model.dim), np.float32)
     for start in range(0, d.nwords, _CHUNK):
@@ -152,8 +168,7 @@ def word_vectors(model: FastTextModel) -> np.ndarray:
         starts = np.cumsum(counts) - counts
         sums = np.add.reduceat(input_vectors(model, ids[order]).astype(np.float64), starts)
         out[start : start + len(words)] = sums / counts[:, None]
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    return out
 
 
 def nearest(
@@ -179,6 +194,53 @@ def nearest(
     candidates = np.flatnonzero(allowed)
     order = candidates[np.argsort(-scores[candidates], kind="stable")[: max(k, 0)]]
     return [(float(scores[i]), words[i]) for i in order]
+
+
+def is_word_model(model: FastTextModel) -> bool:
+    """Whether ``model`` holds word vectors (cbow, skipgram), not a classifier."""
+    return model.args.get("model") in ("cbow", "skipgram")
+
+
+def sentence_vector(model: FastTextModel, tokens: Sequence[str]) -> np.ndarray:
+    """fastText's ``getSentenceVector`` (d,) float32 of one line's tokens.
+
+    Word vectors: the mean of the tokens' word vectors each scaled to norm 1 (tokens with a
+    zero vector left out; zeros when none is left), no ``</s>``. A classifier: the hidden
+    vector, the mean of the line's input rows, ``</s>`` included.
+    """
+    if not is_word_model(model):
+        return np.asarray(model.hidden([list(tokens)])[0], np.float32)
+    total = np.zeros(model.dim, np.float64)
+    count = 0
+    for token in tokens:
+        v = word_vector(model, token).astype(np.float64)
+        norm = float(np.linalg.norm(v))
+        if norm > 0:
+            total += v / norm
+            count += 1
+    return (total / max(count, 1)).astype(np.float32)
+
+
+def format_vector(values: np.ndarray, digits: int = 5) -> str:
+    """fastText's ``operator<<`` of a vector: each value with ``digits`` significant digits
+    (C's ``%g``), each followed by one space (so the line ends in a space).
+
+    Example:
+        >>> format_vector(np.array([0.123456, -1e-05, 2.0], np.float32))
+        '0.12346 -1e-05 2 '
+    """
+    return "".join(f"{float(x):.{digits}g} " for x in values)
+
+
+def write_vec(model: FastTextModel, path: str | Path) -> Path:
+    """fastText's ``saveVectors``: ``nwords dim``, then ``word v1 ... vd `` per word in
+    vocabulary order (:func:`word_vector`, :func:`format_vector`)."""
+    d = model.dictionary
+    rows = vocabulary_vectors(model)
+    lines = [f"{d.nwords} {model.dim}\n"]
+    lines += [f"{w} {format_vector(v)}\n" for w, v in zip(d.words, rows, strict=True)]
+    data = "".join(lines).encode("utf-8")
+    return atomic_write(path, lambda fh: fh.write(data), len(data))
 
 
 def analogy_query(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:

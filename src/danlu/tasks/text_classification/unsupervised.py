@@ -1,0 +1,114 @@
+"""``danlu skipgram|cbow`` and ``fasttext.train_unsupervised``: fastText's word vectors.
+
+Read the text (fastText's tokens: split at spaces, a ``</s>`` ending each line), keep the
+words seen ``-minCount`` times (most frequent first), then ``-epoch`` passes of the
+compiled step (:mod:`word_engine`), ``-thread`` Hogwild threads each on its part of the
+lines. The weights start as fastText's: ``W ~ uniform(-1/dim, 1/dim)`` (words, then the
+n-gram buckets that occur), ``O = 0`` (a row per word; ``-loss hs``: per inner node of the
+words' Huffman tree). The learning rate decays linearly, ``lr * (1 - progress)``.
+
+The model is a :class:`FastTextModel` without labels (``args["model"]`` is ``skipgram`` or
+``cbow``); :func:`fasttext_bin.write_bin` writes it as fastText's ``.bin`` and
+:func:`vectors.write_vec` as ``.vec``.
+
+Example:
+    >>> model = train_word_vectors(SkipgramConfig(input="text.txt", output="m"))  # doctest: +SKIP
+    >>> write_bin(model, "m.bin")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from danlu.errors import TrainingDiverged, UsageError
+from danlu.tasks.text_classification.config import UnsupervisedConfig
+from danlu.tasks.text_classification.data import paused_gc, read_text, whitespace_tokens
+from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.model import FastTextModel
+from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
+from danlu.tasks.text_classification.train import uniform_rows
+from danlu.tasks.text_classification.word_engine import WordData, WordEngine
+from danlu.tasks.text_classification.workers import Threads, n_workers
+
+__all__ = ["read_lines", "train_word_vectors"]
+
+Log = Callable[[str], None]
+
+
+def read_lines(path: str) -> list[list[str]]:
+    """The tokens of each line of ``path`` (fastText's: lines end at ``\\n`` only; a final
+    newline starts no line)."""
+    text = read_text(path)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [whitespace_tokens(line) for line in lines]
+
+
+def train_word_vectors(
+    cfg: UnsupervisedConfig, log: Log | None = None, dtype: Any = np.float32
+) -> FastTextModel:
+    """Read ``cfg.input`` and train word vectors (not yet saved).
+
+    ``dtype``: the precision of the weights while training (float64 for tests).
+
+    Raises:
+        UsageError: a missing or empty input, fewer than two words seen ``-minCount``
+            times, or no C compiler for the compiled step.
+    """
+    if log is None and cfg.verbose > 1:
+        log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    kernel = load()
+    if kernel is None:
+        raise UsageError(f"danlu {cfg.model} trains with the compiled step, which does not "
+                         f"build here: {unavailable_reason()}; install a C compiler (cc)")  # fmt: skip
+    with paused_gc():  # counting and encoding make no cycles; see data.paused_gc
+        lines = read_lines(cfg.input)
+        ntokens = sum(map(len, lines)) + len(lines)  # every token, </s> included
+        d = Dictionary.build(lines, [], cfg.min_count, require_labels=False, bucket=cfg.bucket,
+                             minn=cfg.minn, maxn=cfg.maxn)  # fmt: skip
+        if d.nwords < 2:
+            raise UsageError(
+                f"{cfg.input}: {d.nwords} word(s) (</s> included) seen at least -minCount "
+                f"{cfg.min_count} times in {ntokens:,} tokens; word vectors need two or more: "
+                "give more text or lower -minCount"
+            )
+        data = WordData.build(d, lines, ntokens, cfg.t)
+    del lines
+    if log is not None:
+        log(f"Read {ntokens:,} words\nNumber of words:  {d.nwords:,}\nNumber of labels: 0")
+    table = np.empty((data.n_rows, cfg.dim), dtype)  # W: words, then the buckets that occur
+    uniform_rows(table, cfg.dim, cfg.seed)
+    out = np.zeros((d.nwords - 1 if cfg.loss == "hs" else d.nwords, cfg.dim), dtype)  # O
+    workers = n_workers(cfg.thread, len(data.line_off) - 1, processes=False)
+    run = WordEngine(cfg, data, table, out, kernel, workers, d.word_counts)
+    args = {**asdict(cfg), "model": cfg.model, "ntokens": ntokens, "word_ngrams": 1,
+            "label": "__label__", "tokenizer": "whitespace"}  # fmt: skip
+    model = FastTextModel(d, table, data.buckets, out, cfg.loss, args)
+    _epochs(cfg, run, workers, len(data.tokens), log)
+    return model
+
+
+def _epochs(cfg: UnsupervisedConfig, run: WordEngine, workers: int, tokens: int,
+            log: Log | None) -> None:  # fmt: skip
+    """``cfg.epoch`` passes of ``run`` on ``workers`` threads; progress as fastText prints
+    it (words/sec/thread: tokens read, per second, per thread)."""
+    pool = Threads(workers, run) if workers > 1 else None
+    t0 = time.perf_counter()
+    for epoch in range(cfg.epoch):
+        results = pool.epoch(epoch) if pool is not None else [run(epoch, 0)]
+        loss_sum = sum(r[0] for r in results)
+        n = sum(r[1] for r in results)
+        if not (math.isfinite(loss_sum) and bool(np.isfinite(run.out).all())):
+            raise TrainingDiverged(f"weights became NaN/inf in epoch {epoch + 1}; lower -lr")
+        if log is not None:
+            speed = (epoch + 1) * tokens / max(time.perf_counter() - t0, 1e-9) / workers
+            log(f"epoch {epoch + 1}/{cfg.epoch}  avg.loss {loss_sum / max(n, 1):.6f}  "
+                f"words/sec/thread {speed:,.0f}  lr {min(r[2] for r in results):.6f}")  # fmt: skip
