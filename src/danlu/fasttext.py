@@ -391,7 +391,7 @@ def train_unsupervised(input: str, model: str = "skipgram", **options: Any) -> F
 
     if model not in UNSUPERVISED_CONFIGS:
         raise UsageError(f"model must be one of {', '.join(UNSUPERVISED_CONFIGS)} for word "
-                         f"vectors, got {model!r} (train_supervised trains classifiers)")  # fmt: skip
+                         f"vectors, got {model!r} (classifiers: train_supervised)")  # fmt: skip
     config = UNSUPERVISED_CONFIGS[model]
     names = {f.name for f in dataclasses.fields(config)}
     kwargs: dict[str, Any] = {"output": ""}

@@ -230,9 +230,14 @@ def test_foreign_and_other_versions_fail_in_one_line(models, data, tmp_path) -> 
     bad = tmp_path / "v7.bin"
     bad.write_bytes(whole[:4] + (7).to_bytes(4, "little") + whole[8:])
     assert _one_line_error(bad) == f"{bad}: byte 4: expected fastText version 11 or 12, found 7"
+    unknown = tmp_path / "model7.bin"
+    unknown.write_bytes(whole[:36] + (7).to_bytes(4, "little") + whole[40:])
+    assert _one_line_error(unknown) == (f"{unknown}: byte 36: expected a model code 1-3 (cbow, "
+                                        "skipgram, supervised), found 7")  # fmt: skip
+    # a classifier's file called cbow: its output has a row per label, not per word
     cbow = tmp_path / "cbow.bin"
     cbow.write_bytes(whole[:36] + (1).to_bytes(4, "little") + whole[40:])
-    assert "a cbow model" in _one_line_error(cbow)
+    assert "expected the output matrix of" in _one_line_error(cbow)
     assert "magic number 793712314" in _one_line_error(data["dev"])
     with pytest.raises(UsageError, match=r"nor a fastText \.bin/\.ftz"):
         load_model(data["dev"])

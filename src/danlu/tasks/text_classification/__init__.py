@@ -28,6 +28,7 @@ torch only in ``neural_model`` and ``neural_train``, which only a network loads:
     workers            Hogwild pools: threads (C step) or forked processes (numpy step)
     train              train_fasttext: dictionary, weights, epochs, early stopping
     word_engine        cbow and skipgram: the encoded corpus, tables, the compiled step
+    word_numpy         the same updates in numpy (no C compiler), one at a time
     unsupervised       train_word_vectors: read, dictionary, weights, epochs
     quantize           prune, retrain, pack: danlu quantize
     neural_train       train_neural: a network with danlu's Trainer

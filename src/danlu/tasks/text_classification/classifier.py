@@ -36,6 +36,9 @@ class Classifier:
         """Label probabilities (L, C) float32 of tokenized lines."""
         raise NotImplementedError
 
+    def check_predicts(self) -> None:
+        """Raise ``danlu.errors.UsageError`` where the model cannot predict (here: never)."""
+
     def predict_topk(
         self, lines: Sequence[Sequence[str]], k: int = 1, threshold: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +50,7 @@ class Classifier:
             (indices int64 (L, k'), probabilities float32 (L, k')), ``k' = min(k, C)``;
             entries below the threshold have index -1.
         """
+        self.check_predicts()
         n_labels = len(self.labels)
         kk = n_labels if k < 0 else min(k, n_labels)
         if self.loss == "zlpr":

@@ -123,6 +123,10 @@ class Dictionary:
         """Row of ``word`` (-1 when out of vocabulary)."""
         return self._index.get(word, -1)
 
+    def word_ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """Rows (N,) int64 of ``tokens`` (-1 for those out of vocabulary)."""
+        return np.fromiter(map(self._index.get, tokens, repeat(-1)), np.int64, len(tokens))
+
     def label_ids(self, labels: Sequence[str]) -> list[int]:
         """Indices of the known labels among ``labels`` (unknown ones are dropped)."""
         return [self._label_index[x] for x in labels if x in self._label_index]

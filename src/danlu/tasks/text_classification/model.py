@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from danlu.errors import UsageError
 from danlu.io import load_arrays, save_arrays
 from danlu.tasks.text_classification.classifier import Classifier
 from danlu.tasks.text_classification.config import FASTTEXT_FORMAT
@@ -175,6 +176,14 @@ class FastTextModel(Classifier):
     def line_probabilities(self, lines: Sequence[Sequence[str]]) -> np.ndarray:
         """Label probabilities (L, C) of tokenized lines."""
         return self.probabilities(self.logits(lines))
+
+    def check_predicts(self) -> None:
+        """Raise UsageError for word vectors (cbow, skipgram): they have no labels."""
+        if self.args.get("model") in ("cbow", "skipgram"):
+            raise UsageError(f"this is a {self.args['model']} model (word vectors), not a "
+                             "classifier: predict and test need a model trained by danlu "
+                             "supervised (fastText: Model needs to be supervised for "
+                             "prediction!)")  # fmt: skip
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:

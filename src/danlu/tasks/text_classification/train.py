@@ -62,7 +62,7 @@ from danlu.tasks.text_classification.sgd_kernel import Kernel, load, unavailable
 from danlu.tasks.text_classification.workers import Hogwild, Threads, n_workers, shared_zeros
 from danlu.train.early_stopping import EarlyStopping
 
-__all__ = ["train_fasttext", "train_supervised_corpus", "uniform_rows"]
+__all__ = ["run_epoch", "train_fasttext", "train_supervised_corpus", "uniform_rows"]
 
 Log = Callable[[str], None]
 OnEpoch = Callable[[FastTextModel, int], bool]
@@ -231,21 +231,33 @@ def _epochs(
     t0 = time.perf_counter()
     try:
         for epoch in range(cfg.epoch):
-            results = pool.epoch(epoch) if pool is not None else [run(epoch, 0)]
-            loss_sum = sum(r[0] for r in results)
-            loss_n = sum(r[1] for r in results)
-            if not (math.isfinite(loss_sum) and bool(np.isfinite(work.out).all())):
-                raise TrainingDiverged(f"weights became NaN/inf in epoch {epoch + 1}; lower -lr")
+            loss_sum, loss_n, lr = run_epoch(pool, run, epoch, work.out)
             if log is not None:
                 speed = (epoch + 1) * work.data.total / max(time.perf_counter() - t0, 1e-9)
                 log(f"epoch {epoch + 1}/{cfg.epoch}  avg.loss {loss_sum / max(loss_n, 1):.6f}  "
-                    f"words/sec {speed:,.0f}  lr {min(r[2] for r in results):.6f}")  # fmt: skip
+                    f"words/sec {speed:,.0f}  lr {lr:.6f}")  # fmt: skip
             model.weights_changed()
             if on_epoch is not None and on_epoch(model, epoch):
                 break
     finally:
         if pool is not None:
             pool.close()
+
+
+def run_epoch(
+    pool: Threads | Hogwild | None, run: Callable[[int, int], Any], epoch: int, out: np.ndarray
+) -> tuple[float, int, float]:
+    """One epoch of ``run(epoch, w)`` on every worker of ``pool`` (None: one, here):
+    (summed loss, examples, the lowest last learning rate).
+
+    Raises:
+        TrainingDiverged: the loss or the output weights ``out`` are no longer finite.
+    """
+    results = pool.epoch(epoch) if pool is not None else [run(epoch, 0)]
+    loss_sum = sum(r[0] for r in results)
+    if not (math.isfinite(loss_sum) and bool(np.isfinite(out).all())):
+        raise TrainingDiverged(f"weights became NaN/inf in epoch {epoch + 1}; lower -lr")
+    return loss_sum, sum(r[1] for r in results), min(r[2] for r in results)
 
 
 def _kernel(cfg: SupervisedConfig) -> Kernel | None:

@@ -2,10 +2,15 @@
 
 Read the text (fastText's tokens: split at spaces, a ``</s>`` ending each line), keep the
 words seen ``-minCount`` times (most frequent first), then ``-epoch`` passes of the
-compiled step (:mod:`word_engine`), ``-thread`` Hogwild threads each on its part of the
-lines. The weights start as fastText's: ``W ~ uniform(-1/dim, 1/dim)`` (words, then the
-n-gram buckets that occur), ``O = 0`` (a row per word; ``-loss hs``: per inner node of the
-words' Huffman tree). The learning rate decays linearly, ``lr * (1 - progress)``.
+compiled step (:mod:`word_engine`; numpy's where it does not build, :mod:`word_numpy`),
+``-thread`` Hogwild threads each on its part of the lines. The weights start as
+fastText's: ``W ~ uniform(-1/dim, 1/dim)`` (words, then the n-gram buckets that occur),
+``O = 0`` (a row per word; ``-loss hs``: per inner node of the words' Huffman tree). The
+learning rate decays linearly, ``lr * (1 - progress)``.
+
+Differences from fastText: a token starting with ``__label__`` is a word here (fastText
+files it as a label and leaves it out of word vectors); the last line counts a ``</s>``
+even without a final newline; see also :mod:`word_engine`.
 
 The model is a :class:`FastTextModel` without labels (``args["model"]`` is ``skipgram`` or
 ``cbow``); :func:`fasttext_bin.write_bin` writes it as fastText's ``.bin`` and
@@ -18,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -27,14 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from danlu.errors import TrainingDiverged, UsageError
+from danlu.errors import UsageError
 from danlu.tasks.text_classification.config import UnsupervisedConfig
 from danlu.tasks.text_classification.data import paused_gc, read_text, whitespace_tokens
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.model import FastTextModel
 from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
-from danlu.tasks.text_classification.train import uniform_rows
+from danlu.tasks.text_classification.train import run_epoch, uniform_rows
 from danlu.tasks.text_classification.word_engine import WordData, WordEngine
+from danlu.tasks.text_classification.word_numpy import NumpyWordEngine
 from danlu.tasks.text_classification.workers import Threads, n_workers
 
 __all__ = ["read_lines", "train_word_vectors"]
@@ -53,22 +58,29 @@ def read_lines(path: str) -> list[list[str]]:
 
 
 def train_word_vectors(
-    cfg: UnsupervisedConfig, log: Log | None = None, dtype: Any = np.float32
+    cfg: UnsupervisedConfig,
+    log: Log | None = None,
+    dtype: Any = np.float32,
+    compiled: bool | None = None,
 ) -> FastTextModel:
     """Read ``cfg.input`` and train word vectors (not yet saved).
 
-    ``dtype``: the precision of the weights while training (float64 for tests).
+    Args:
+        cfg: the options.
+        log: where progress lines go (default: stderr with ``-verbose 2``).
+        dtype: the precision of the weights while training (float64 for tests).
+        compiled: the compiled step (True), numpy's (False, about 100 times slower, one
+            thread: :mod:`word_numpy`), or the compiled one where it builds (None).
 
     Raises:
-        UsageError: a missing or empty input, fewer than two words seen ``-minCount``
-            times, or no C compiler for the compiled step.
+        UsageError: a missing or empty input, or fewer than two words seen ``-minCount``
+            times.
     """
     if log is None and cfg.verbose > 1:
         log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    kernel = load()
-    if kernel is None:
-        raise UsageError(f"danlu {cfg.model} trains with the compiled step, which does not "
-                         f"build here: {unavailable_reason()}; install a C compiler (cc)")  # fmt: skip
+    kernel = load() if compiled is not False else None
+    if kernel is None and compiled:
+        raise UsageError(f"the compiled step does not build here: {unavailable_reason()}")
     with paused_gc():  # counting and encoding make no cycles; see data.paused_gc
         lines = read_lines(cfg.input)
         ntokens = sum(map(len, lines)) + len(lines)  # every token, </s> included
@@ -88,7 +100,13 @@ def train_word_vectors(
     uniform_rows(table, cfg.dim, cfg.seed)
     out = np.zeros((d.nwords - 1 if cfg.loss == "hs" else d.nwords, cfg.dim), dtype)  # O
     workers = n_workers(cfg.thread, len(data.line_off) - 1, processes=False)
-    run = WordEngine(cfg, data, table, out, kernel, workers, d.word_counts)
+    if kernel is not None:
+        run = WordEngine(cfg, data, table, out, kernel, workers, d.word_counts)
+    else:  # numpy holds the GIL: one worker
+        workers = 1
+        run = NumpyWordEngine(cfg, data, table, out, None, workers, d.word_counts)
+        if log is not None:
+            log(f"training in numpy, one thread (slow): {unavailable_reason() or 'asked'}")
     args = {**asdict(cfg), "model": cfg.model, "ntokens": ntokens, "word_ngrams": 1,
             "label": "__label__", "tokenizer": "whitespace"}  # fmt: skip
     model = FastTextModel(d, table, data.buckets, out, cfg.loss, args)
@@ -103,12 +121,8 @@ def _epochs(cfg: UnsupervisedConfig, run: WordEngine, workers: int, tokens: int,
     pool = Threads(workers, run) if workers > 1 else None
     t0 = time.perf_counter()
     for epoch in range(cfg.epoch):
-        results = pool.epoch(epoch) if pool is not None else [run(epoch, 0)]
-        loss_sum = sum(r[0] for r in results)
-        n = sum(r[1] for r in results)
-        if not (math.isfinite(loss_sum) and bool(np.isfinite(run.out).all())):
-            raise TrainingDiverged(f"weights became NaN/inf in epoch {epoch + 1}; lower -lr")
+        loss_sum, n, lr = run_epoch(pool, run, epoch, run.out)
         if log is not None:
             speed = (epoch + 1) * tokens / max(time.perf_counter() - t0, 1e-9) / workers
             log(f"epoch {epoch + 1}/{cfg.epoch}  avg.loss {loss_sum / max(n, 1):.6f}  "
-                f"words/sec/thread {speed:,.0f}  lr {min(r[2] for r in results):.6f}")  # fmt: skip
+                f"words/sec/thread {speed:,.0f}  lr {lr:.6f}")  # fmt: skip

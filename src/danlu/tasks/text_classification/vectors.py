@@ -55,10 +55,10 @@ __all__ = [
     "output_matrix",
     "sentence_vector",
     "subwords",
+    "vocabulary_vectors",
     "with_matrices",
     "word_vector",
     "word_vectors",
-    "vocabulary_vectors",
     "write_vec",
 ]
 
@@ -138,7 +138,8 @@ def word_vector(model: FastTextModel, word: str) -> np.ndarray:
     ids = subwords(model, word)[1]
     if not len(ids):
         return np.zeros(model.dim, np.float32)
-    return input_vectors(model, ids).mean(axis=0, dtype=np.float64).astype(np.float32)
+    # as fastText: float32 sums in row order, times the float32 of 1 / n
+    return np.add.reduce(input_vectors(model, ids), axis=0) * np.float32(1.0 / len(ids))
 
 
 def word_vectors(model: FastTextModel) -> np.ndarray:
@@ -166,8 +167,13 @@ def vocabulary_vectors(model: FastTextModel) -> np.ndarray:
         order = np.argsort(owner, kind="stable")  # each word's rows together, its id first
         counts = np.bincount(owner, minlength=len(words))  # >= 1: every word has its id
         starts = np.cumsum(counts) - counts
-        sums = np.add.reduceat(input_vectors(model, ids[order]).astype(np.float64), starts)
-        out[start : start + len(words)] = sums / counts[:, None]
+        rows, who = input_vectors(model, ids[order]), owner[order]
+        place = np.arange(len(who)) - np.repeat(starts, counts)  # 0: the word's own row
+        sums = np.zeros((len(words), model.dim), np.float32)
+        for j in range(int(counts.max(initial=0))):  # float32 sums in row order, as fastText
+            at = place == j
+            sums[who[at]] += rows[at]
+        out[start : start + len(words)] = sums * (1.0 / counts[:, None]).astype(np.float32)
     return out
 
 

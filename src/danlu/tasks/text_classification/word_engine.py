@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 
@@ -52,6 +52,7 @@ from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Kernel, WordJ
 
 __all__ = [
     "MAX_LINE_SIZE",
+    "MINSTD_M",
     "NEGATIVE_TABLE_SIZE",
     "WordData",
     "WordEngine",
@@ -126,34 +127,46 @@ class WordData:
         cls, d: Dictionary, lines: Sequence[Sequence[str]], ntokens: int, t: float
     ) -> WordData:
         """Encode ``lines`` (tokens, without ``</s>``) with the dictionary ``d``."""
-        raw_len = np.fromiter(map(len, lines), np.int64, len(lines))
-        flat = list(chain.from_iterable(lines))
-        ids = np.fromiter(map(d._index.get, flat, repeat(-1)), np.int64, len(flat))
-        ids = np.insert(ids, np.cumsum(raw_len), d.word_id(EOS))  # </s> ends every line
-        line = np.repeat(np.arange(len(lines)), raw_len + 1)
-        known = ids >= 0
-        ids, line = ids[known], line[known]
-        # a new line where a line starts, and after every MAX_LINE_SIZE + 1 tokens of one
-        first = np.r_[True, line[1:] != line[:-1]] if len(line) else np.zeros(0, bool)
-        starts = np.flatnonzero(first)
-        pos = np.arange(len(ids)) - np.repeat(starts, np.diff(np.r_[starts, len(ids)]))
-        cuts = np.flatnonzero(pos % (MAX_LINE_SIZE + 1) == 0)
-        line_off = np.r_[cuts, len(ids)].astype(np.int64)
-        # input rows of every word: itself, then its char n-grams
-        grams = [char_ngram_buckets(w, d.minn, d.maxn, d.bucket) if w != EOS and d.maxn > 0
-                 else [] for w in d.words]  # fmt: skip
-        sizes = np.array([1 + len(g) for g in grams], np.int64)
-        gram_flat = np.fromiter(chain.from_iterable(grams), np.int64, int(sizes.sum()) - d.nwords)
-        buckets, inverse = np.unique(gram_flat, return_inverse=True)
-        is_gram = np.ones(int(sizes.sum()), bool)
-        sub_off = np.zeros(d.nwords + 1, np.int64)
-        np.cumsum(sizes, out=sub_off[1:])
-        is_gram[sub_off[:-1]] = False
-        sub_rows = np.empty(int(sizes.sum()), np.int64)
-        sub_rows[sub_off[:-1]] = np.arange(d.nwords)
-        sub_rows[is_gram] = d.nwords + inverse.ravel()
+        tokens, line_off = _encode_lines(d, lines)
+        sub_off, sub_rows, buckets = _subword_rows(d)
         keep = keep_probabilities(d.word_counts, ntokens, t)
-        return cls(ids, line_off, sub_off, sub_rows, buckets.astype(np.int64), keep, ntokens)
+        return cls(tokens, line_off, sub_off, sub_rows, buckets, keep, ntokens)
+
+
+def _encode_lines(d: Dictionary, lines: Sequence[Sequence[str]]) -> tuple[np.ndarray, ...]:
+    """(word ids (T,), line offsets (L + 1,)): ``</s>`` ends each line, unknown words are
+    dropped, a line is cut after every ``MAX_LINE_SIZE + 1`` tokens."""
+    raw_len = np.fromiter(map(len, lines), np.int64, len(lines))
+    ids = d.word_ids(list(chain.from_iterable(lines)))
+    ids = np.insert(ids, np.cumsum(raw_len), d.word_id(EOS))  # </s> ends every line
+    line = np.repeat(np.arange(len(lines)), raw_len + 1)
+    known = ids >= 0
+    ids, line = ids[known], line[known]
+    # a new line where a line starts, and after every MAX_LINE_SIZE + 1 tokens of one
+    first = np.r_[True, line[1:] != line[:-1]] if len(line) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    pos = np.arange(len(ids)) - np.repeat(starts, np.diff(np.r_[starts, len(ids)]))
+    cuts = np.flatnonzero(pos % (MAX_LINE_SIZE + 1) == 0)
+    return ids, np.r_[cuts, len(ids)].astype(np.int64)
+
+
+def _subword_rows(d: Dictionary) -> tuple[np.ndarray, ...]:
+    """(offsets (W + 1,), rows, buckets (K,)): word ``v``'s input rows are
+    ``rows[offsets[v]:offsets[v+1]]``, itself then its char n-grams' (``nwords + j`` for
+    bucket ``buckets[j]``, only the buckets that occur, sorted)."""
+    grams = [char_ngram_buckets(w, d.minn, d.maxn, d.bucket) if w != EOS and d.maxn > 0
+             else [] for w in d.words]  # fmt: skip
+    sizes = np.array([1 + len(g) for g in grams], np.int64)
+    gram_flat = np.fromiter(chain.from_iterable(grams), np.int64, int(sizes.sum()) - d.nwords)
+    buckets, inverse = np.unique(gram_flat, return_inverse=True)
+    is_gram = np.ones(int(sizes.sum()), bool)
+    sub_off = np.zeros(d.nwords + 1, np.int64)
+    np.cumsum(sizes, out=sub_off[1:])
+    is_gram[sub_off[:-1]] = False
+    sub_rows = np.empty(int(sizes.sum()), np.int64)
+    sub_rows[sub_off[:-1]] = np.arange(d.nwords)
+    sub_rows[is_gram] = d.nwords + inverse.ravel()
+    return sub_off, sub_rows, buckets.astype(np.int64)
 
 
 class WordEngine:
@@ -169,7 +182,7 @@ class WordEngine:
     """
 
     def __init__(self, cfg: UnsupervisedConfig, data: WordData, table: np.ndarray,
-                 out: np.ndarray, kernel: Kernel, workers: int,
+                 out: np.ndarray, kernel: Kernel | None, workers: int,
                  counts: Sequence[int]) -> None:  # fmt: skip
         self.cfg, self.data, self.table, self.out, self.kernel = cfg, data, table, out, kernel
         n_lines = len(data.line_off) - 1
@@ -192,6 +205,7 @@ class WordEngine:
 
     def __call__(self, epoch: int, w: int) -> tuple[float, int, float]:
         """(loss sum, number of updates, last learning rate) of worker ``w``'s lines."""
+        assert self.kernel is not None
         cfg, data = self.cfg, self.data
         dim = self.table.shape[1]
         scratch = np.empty(2 * dim + len(self.out), self.table.dtype)  # h, grad, scores

@@ -128,12 +128,13 @@ def dump(model: FastTextModel, option: str, write: Write) -> None:
                   "t": f"{a.get('t', 1e-4):g}"}  # fmt: skip
         write("".join(f"{k} {v}\n" for k, v in values.items()))
     elif option == "dict":
-        entries = [*zip(d.words, d.word_counts, ["word"] * d.nwords, strict=True),
-                   *zip(d.labels, d.label_counts, ["label"] * len(d.labels), strict=True)]  # fmt: skip
-        write(f"{len(entries)}\n" + "".join(f"{w} {c} {t}\n" for w, c, t in entries))
+        words = [f"{w} {c} word\n" for w, c in zip(d.words, d.word_counts, strict=True)]
+        labels = [f"{w} {c} label\n" for w, c in zip(d.labels, d.label_counts, strict=True)]
+        write(f"{len(words) + len(labels)}\n" + "".join(words + labels))
     elif option in ("input", "output"):
+        matrix = vectors.input_matrix if option == "input" else vectors.output_matrix
         try:
-            rows = vectors.input_matrix(model) if option == "input" else vectors.output_matrix(model)
+            rows = matrix(model)
         except ValueError:
             raise UsageError("dump input/output: not supported for quantized models") from None
         _matrix(rows, write)
