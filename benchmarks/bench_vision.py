@@ -84,7 +84,7 @@ def _danlu_epoch(images: str, labels: str, out: Path, device: str, seed: int) ->
 
 def section_loop(x, y, device: torch.device, quick: bool) -> str:
     """The loop-overhead table: danlu's Trainer against the bare loop, one epoch each."""
-    n, repeats = (6000, 3) if quick else (len(y), 3)
+    n, repeats = (6000, 3) if quick else (len(y), 5)
     x, y = x[:n], y[:n]
     pixels = torch.from_numpy(x)[:, None]  # (N, 1, 28, 28) uint8, shared with numpy
     labels = torch.from_numpy(y).long()

@@ -225,7 +225,7 @@ class Trainer:
                 share = self._loss_units(local) / self._loss_units(indices)
                 weight = share * self.dist.world_size
                 self.optimizer.zero_grad(set_to_none=True)
-                (loss * weight).backward()
+                (loss if weight == 1.0 else loss * weight).backward()  # one process: no scaling
                 if self.fgm is not None:
                     with autocast(self.device, cfg.amp):
                         again = functools.partial(self.loss_fn, self.ddp_model, batch)
