@@ -102,9 +102,12 @@ def section_loop(x, y, device: torch.device, quick: bool) -> str:
                                                device.type, seed))  # fmt: skip
             times["hand"].append(_handwritten_epoch(spec, pixels, labels, device, seed))
     ours, theirs = statistics.median(times["danlu"]), statistics.median(times["hand"])
+    # each danlu epoch against the hand-written one right after it: a slow spell of the
+    # shared machine hits both sides of a pair, so the median pair ratio is the steadier one
+    ratio = statistics.median(d / h for d, h in zip(times["danlu"], times["hand"], strict=True))
     steps = n // BATCH
     rows = [[f"{MODEL}, {n:,} images, batch {BATCH}", device.type, torch.get_num_threads(),
-             ours, theirs, steps * BATCH / ours, ours / theirs, "<= 1.05"]]  # fmt: skip
+             ours, theirs, steps * BATCH / ours, ratio, "<= 1.05"]]  # fmt: skip
     table = markdown_table(["run", "device", "threads", "danlu s / epoch",
                             "hand-written s / epoch", "danlu images / s",
                             "ratio danlu / hand-written", "target"], rows)  # fmt: skip
@@ -113,7 +116,8 @@ def section_loop(x, y, device: torch.device, quick: bool) -> str:
         "batches from one `uint8` tensor, normalised on the device by the model, SGD with "
         "momentum, the per-step loss check, logging; `--augment '' --no-channels-last`) "
         "against a bare PyTorch loop over the same tensor, model, batches and optimizer; the "
-        f"median of {repeats} alternated epochs each. Target: ratio <= 1.05.",
+        f"median of {repeats} alternated epochs each; the ratio is the median of the {repeats} "
+        "pairs' ratios. Target: ratio <= 1.05.",
         "", table, "",
     ])  # fmt: skip
 
