@@ -176,13 +176,14 @@ def test_keep_probabilities_and_negatives_table_are_fasttexts() -> None:
 def test_threads_share_the_weights_and_finish_the_schedule(tmp_path) -> None:
     from danlu.tasks.text_classification.workers import n_workers
 
-    if n_workers(2, 30_000, processes=False) < 2:
+    if n_workers(2, 2, processes=False, per_worker=1) < 2:
         pytest.skip("needs 2 CPUs")
     path = tmp_path / "text.txt"
-    path.write_text(_corpus(24_000, seed=1), encoding="utf-8")
+    path.write_text(_corpus(45_000, seed=1), encoding="utf-8")  # about 250,000 tokens
     log: list[str] = []
     cfg = SkipgramConfig(input=str(path), output="", dim=8, epoch=1, thread=2, bucket=1000,
                          verbose=0)  # fmt: skip
     model = train_word_vectors(cfg, log=log.append)
+    assert log[1] == "training: compiled steps, 2 threads"
     assert np.isfinite(model.input).all() and np.abs(model.output).max() > 0
     assert float(log[-1].rsplit("lr ", 1)[1]) < 0.001  # both threads ran to the end

@@ -126,11 +126,9 @@ static void SUFFIX(axpy)(REAL *y, REAL a, const REAL *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-/* log(1 + e^x) without overflow */
-static double SUFFIX(log1pexp)(double x) { return (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
-
-static REAL SUFFIX(sigmoid)(REAL x) {
-    REAL e = (REAL)exp(-fabs((double)x));
+/* the logistic function of x from e = exp(-|x|) (computed once for it and the loss) */
+static REAL SUFFIX(sigmoid)(REAL x, double e_abs) {
+    REAL e = (REAL)e_abs;
     return x >= 0 ? (REAL)1 / ((REAL)1 + e) : e / ((REAL)1 + e);
 }
 
@@ -158,10 +156,12 @@ static double SUFFIX(binary)(REAL *O, int64_t dim, int64_t c, REAL t, const REAL
                              double lr) {
     REAL *oc = O + c * dim;
     REAL s = SUFFIX(dot)(oc, h, dim);
-    REAL alpha = (REAL)lr * (t - SUFFIX(sigmoid)(s));
+    const double e = exp(-fabs((double)s));
+    REAL alpha = (REAL)lr * (t - SUFFIX(sigmoid)(s, e));
     SUFFIX(axpy)(grad, alpha, oc, dim);
     SUFFIX(axpy)(oc, alpha, h, dim);
-    return SUFFIX(log1pexp)((double)s) - (double)s * (double)t;
+    /* the loss: log(1 + e^s) - s t, without overflow */
+    return (s > 0 ? (double)s : 0.0) + log1p(e) - (double)s * (double)t;
 }
 
 /* log(1 + sum_{c in set} e^{sign s_c}) and its gradient into g (0 elsewhere), stably */

@@ -10,7 +10,9 @@ learning rate decays linearly, ``lr * (1 - progress)``.
 
 Differences from fastText: a token starting with ``__label__`` is a word here (fastText
 files it as a label and leaves it out of word vectors); the last line counts a ``</s>``
-even without a final newline; see also :mod:`word_engine`.
+even without a final newline; an n-gram bucket that no vocabulary word has is not stored,
+a zero row (fastText keeps its random initial values, which only the vectors of
+out-of-vocabulary words read); see also :mod:`word_engine`.
 
 The model is a :class:`FastTextModel` without labels (``args["model"]`` is ``skipgram`` or
 ``cbow``); :func:`fasttext_bin.write_bin` writes it as fastText's ``.bin`` and
@@ -40,7 +42,7 @@ from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
 from danlu.tasks.text_classification.train import run_epoch, uniform_rows
 from danlu.tasks.text_classification.word_engine import WordData, WordEngine
 from danlu.tasks.text_classification.word_numpy import NumpyWordEngine
-from danlu.tasks.text_classification.workers import Threads, n_workers
+from danlu.tasks.text_classification.workers import MIN_TOKENS_PER_WORKER, Threads, n_workers
 
 __all__ = ["read_lines", "train_word_vectors"]
 
@@ -99,14 +101,16 @@ def train_word_vectors(
     table = np.empty((data.n_rows, cfg.dim), dtype)  # W: words, then the buckets that occur
     uniform_rows(table, cfg.dim, cfg.seed)
     out = np.zeros((d.nwords - 1 if cfg.loss == "hs" else d.nwords, cfg.dim), dtype)  # O
-    workers = n_workers(cfg.thread, len(data.line_off) - 1, processes=False)
+    workers = n_workers(cfg.thread, len(data.tokens), False, MIN_TOKENS_PER_WORKER)
     if kernel is not None:
         run = WordEngine(cfg, data, table, out, kernel, workers, d.word_counts)
+        how = f"compiled steps, {workers} thread{'s' if workers > 1 else ''}"
     else:  # numpy holds the GIL: one worker
         workers = 1
         run = NumpyWordEngine(cfg, data, table, out, None, workers, d.word_counts)
-        if log is not None:
-            log(f"training in numpy, one thread (slow): {unavailable_reason() or 'asked'}")
+        how = f"numpy, one thread (slow: {unavailable_reason() or 'asked for'})"
+    if log is not None:
+        log(f"training: {how}")
     args = {**asdict(cfg), "model": cfg.model, "ntokens": ntokens, "word_ngrams": 1,
             "label": "__label__", "tokenizer": "whitespace"}  # fmt: skip
     model = FastTextModel(d, table, data.buckets, out, cfg.loss, args)

@@ -8,8 +8,9 @@ weights without locks. Two pools run an engine's ``run(epoch, w)`` on each worke
   its numpy calls); the weights live in an anonymous shared mapping
   (:func:`shared_zeros`) created before the fork, so every process sees the same memory.
 
-Small corpora (under ``MIN_LINES_PER_WORKER`` lines per worker) train on one worker, in
-the calling thread (:func:`n_workers`).
+Small corpora (under ``MIN_LINES_PER_WORKER`` lines per worker; word vectors: under
+``MIN_TOKENS_PER_WORKER`` tokens) train on one worker, in the calling thread
+(:func:`n_workers`).
 
 Example:
     >>> pool = Threads(2, run)  # doctest: +SKIP
@@ -29,9 +30,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_LINES_PER_WORKER", "Hogwild", "Threads", "n_workers", "shared_zeros"]
+__all__ = [
+    "MIN_LINES_PER_WORKER",
+    "MIN_TOKENS_PER_WORKER",
+    "Hogwild",
+    "Threads",
+    "n_workers",
+    "shared_zeros",
+]
 
 MIN_LINES_PER_WORKER = 10_000
+MIN_TOKENS_PER_WORKER = 100_000  # word vectors: below it a thread's share takes milliseconds
 
 
 def shared_zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -41,15 +50,18 @@ def shared_zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
 
 
-def n_workers(threads: int, n_lines: int, processes: bool = True) -> int:
-    """Workers for ``-thread threads`` on ``n_lines`` lines (1: in the calling thread).
+def n_workers(
+    threads: int, n_lines: int, processes: bool = True, per_worker: int = MIN_LINES_PER_WORKER
+) -> int:
+    """Workers for ``-thread threads`` on ``n_lines`` lines (1: in the calling thread),
+    each with ``per_worker`` lines at least (word vectors count tokens instead).
 
     ``processes``: forked processes (the numpy step), Linux only; else threads.
     """
     if processes and sys.platform != "linux":  # forking: the only cheap way to share memory
         return 1
     cpus = len(os.sched_getaffinity(0))
-    return max(1, min(threads, cpus, n_lines // MIN_LINES_PER_WORKER))
+    return max(1, min(threads, cpus, n_lines // per_worker))
 
 
 class Hogwild:
