@@ -196,12 +196,18 @@ class Dictionary:
             self._hashes = fnv1a32_many(self.words)
         return self._hashes
 
+    def subword_strings(self, token: str) -> list[str]:
+        """The char n-grams fastText gives ``token`` (none for ``</s>`` or without
+        ``-maxn``): :func:`char_ngrams` with this dictionary's ``minn``/``maxn``."""
+        return [] if token == EOS or self.maxn <= 0 else char_ngrams(token, self.minn, self.maxn)
+
+    def subword_buckets(self, token: str) -> list[int]:
+        """Bucket ids (``fnv1a32 % bucket``) of :meth:`subword_strings`."""
+        return [] if token == EOS else char_ngram_buckets(token, self.minn, self.maxn, self.bucket)
+
     def _subword_rows(self, token: str, wid: int) -> list[int]:
         head = [wid] if wid >= 0 else []
-        if token == EOS:
-            return head
-        grams = char_ngram_buckets(token, self.minn, self.maxn, self.bucket)
-        return head + [self.nwords + g for g in grams]
+        return head + [self.nwords + g for g in self.subword_buckets(token)]
 
     def to_metadata(self) -> dict[str, Any]:
         return {

@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 
 from danlu.io import atomic_write
-from danlu.tasks.text_classification.dictionary import EOS, char_ngrams
 from danlu.tasks.text_classification.hashing import fnv1a32_many
 from danlu.tasks.text_classification.model import FastTextModel
 
@@ -111,7 +110,7 @@ def subwords(model: FastTextModel, word: str) -> tuple[list[str], np.ndarray]:
     d = model.dictionary
     wid = entry_id(model, word)
     strings, ids = ([word], [wid]) if wid >= 0 else ([], [])
-    grams = char_ngrams(word, d.minn, d.maxn) if word != EOS and d.maxn > 0 else []
+    grams = d.subword_strings(word)
     if grams:
         rows = _gram_ids(model, grams)
         keep = rows >= 0
@@ -156,7 +155,7 @@ def vocabulary_vectors(model: FastTextModel) -> np.ndarray:
     out = np.zeros((d.nwords, model.dim), np.float32)
     for start in range(0, d.nwords, _CHUNK):
         words = d.words[start : start + _CHUNK]
-        grams = [char_ngrams(w, d.minn, d.maxn) if w != EOS and d.maxn > 0 else [] for w in words]
+        grams = [d.subword_strings(w) for w in words]
         sizes = np.array([len(g) for g in grams], np.int64)
         gram_rows = _gram_ids(model, [g for gs in grams for g in gs])
         # rows of word i: its id, then its n-grams (pruned ones are -1: left out)

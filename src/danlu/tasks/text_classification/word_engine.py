@@ -46,7 +46,7 @@ from itertools import chain
 import numpy as np
 
 from danlu.tasks.text_classification.config import UnsupervisedConfig
-from danlu.tasks.text_classification.dictionary import EOS, Dictionary, char_ngram_buckets
+from danlu.tasks.text_classification.dictionary import EOS, Dictionary
 from danlu.tasks.text_classification.huffman import HuffmanTree
 from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Kernel, WordJob, pointer
 
@@ -154,8 +154,7 @@ def _subword_rows(d: Dictionary) -> tuple[np.ndarray, ...]:
     """(offsets (W + 1,), rows, buckets (K,)): word ``v``'s input rows are
     ``rows[offsets[v]:offsets[v+1]]``, itself then its char n-grams' (``nwords + j`` for
     bucket ``buckets[j]``, only the buckets that occur, sorted)."""
-    grams = [char_ngram_buckets(w, d.minn, d.maxn, d.bucket) if w != EOS and d.maxn > 0
-             else [] for w in d.words]  # fmt: skip
+    grams = [d.subword_buckets(w) for w in d.words]
     sizes = np.array([1 + len(g) for g in grams], np.int64)
     gram_flat = np.fromiter(chain.from_iterable(grams), np.int64, int(sizes.sum()) - d.nwords)
     buckets, inverse = np.unique(gram_flat, return_inverse=True)
