@@ -197,6 +197,10 @@ class Setting:
     batch: int
     test: int
 
+    def numbers(self) -> dict[str, int]:
+        """The size as a result reports it."""
+        return {"seeds": self.seeds, "training steps": self.steps, "test sentences": self.test}
+
 
 def _transformer(table: PhraseTable, bidirectional: bool = False) -> nn.Module:
     """A small pre-norm Transformer (d_model 32, one encoder and one decoder layer)."""
@@ -638,9 +642,7 @@ def _exposure(quick: bool) -> Result:
         return _mean_sd([r[key] for r in runs[name]])
 
     numbers = {
-        "seeds": size.seeds,
-        "training steps": size.steps,
-        "test sentences": size.test,
+        **size.numbers(),
         **{
             f"{n}: {key}": mean(n, key)
             for n in names
@@ -811,9 +813,7 @@ def _bidirectional(quick: bool) -> Result:
         return _mean_sd([e[i] for e in ends[name]])
 
     numbers = {
-        "seeds": size.seeds,
-        "training steps": size.steps,
-        "test sentences": size.test,
+        **size.numbers(),
         **{f"{n}: first third": fmt(n, 0) for n in names},
         **{f"{n}: last third": fmt(n, 1) for n in names},
         **{f"{n}: exact match": _mean_sd(exact[n]) for n in names},
