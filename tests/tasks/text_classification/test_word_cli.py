@@ -141,3 +141,28 @@ def test_word_vectors_refuse_to_predict(model, tmp_path, capsys) -> None:
         assert "not a classifier" in capsys.readouterr().err
     with pytest.raises(UsageError, match="Model needs to be supervised"):
         ours_ft.load_model(model).predict("cat eats")
+
+
+def test_supervised_starts_from_skipgram_vec_as_fasttext_does(model, tmp_path) -> None:
+    """``-pretrainedVectors`` takes the ``.vec`` that ``danlu skipgram`` writes: its words
+    join the dictionary (count + 1; new words count 1, as fastText's ``Dictionary::add``),
+    and their rows start from the file's vectors."""
+    official = pytest.importorskip("fasttext")
+    vec = model.with_suffix(".vec")
+    train = tmp_path / "train.txt"
+    train.write_text("__label__a the cat eats\n__label__b a zebra sleeps\n" * 3, encoding="utf-8")
+    opts = {"input": str(train), "dim": 8, "epoch": 1, "lr": 1e-9, "thread": 1,
+            "pretrainedVectors": str(vec), "verbose": 0}  # fmt: skip
+    ours = ours_ft.train_supervised(**opts)
+    theirs = official.train_supervised(**opts)
+    words, counts = ours.get_words(include_freq=True)
+    t_words, t_counts = theirs.get_words(include_freq=True)
+    assert dict(zip(words, counts, strict=True)) == dict(zip(t_words, t_counts, strict=True))
+    assert "fish" in words and "zebra" in words  # only in the vectors / only in training
+    given = dict(line.split(" ", 1) for line in vec.read_text(encoding="utf-8").splitlines()[1:])
+    for word in ("fish", "cat", "</s>"):  # a lr of 1e-9 leaves the starting rows in place
+        want = np.array(given[word].split(), dtype=np.float32)
+        np.testing.assert_allclose(ours.get_input_vector(ours.get_word_id(word)), want,
+                                   atol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(theirs.get_input_vector(theirs.get_word_id(word)), want,
+                                   atol=1e-6)  # fmt: skip

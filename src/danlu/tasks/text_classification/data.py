@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,38 +183,58 @@ def unsegmented_chinese(
     return found[0] if len(found) > len(lines) / 2 else None
 
 
-def load_vectors(path: str | Path, row_of: Callable[[str], int], table: np.ndarray) -> int:
-    """Copy the vectors of a fastText ``.vec`` file into the rows of ``table`` (in place).
+def read_vec(path: str | Path, dim: int) -> tuple[list[str], np.ndarray]:
+    """The words and vectors (N, dim) float32 of a fastText ``.vec`` file.
 
-    The file's first line is ``COUNT DIM``, then ``word x_1 ... x_DIM`` per line. The vector
-    of ``word`` goes to row ``row_of(word)``; words it maps to a negative row are skipped.
-
-    Returns:
-        The number of rows written.
+    The file's first line is ``COUNT DIM``, then ``word x_1 ... x_DIM`` per line (what
+    ``danlu skipgram`` and fastText write); lines after the ``COUNT``-th are ignored.
 
     Raises:
-        UsageError: a bad header or a ``DIM`` other than ``table.shape[1]`` (it names -dim).
-        DataError: a vector that is not ``DIM`` numbers (file, line).
+        UsageError: a bad header, or a ``DIM`` other than ``dim`` (it names ``-dim``).
+        DataError: a line that is not a word and ``DIM`` numbers (file, line).
     """
     lines = read_text(path).splitlines()
     try:
-        n, dim = (int(x) for x in lines[0].split())
+        n, file_dim = (int(x) for x in lines[0].split())
     except (ValueError, IndexError):
         raise UsageError(f"{path}: first line must be 'COUNT DIM' of a .vec file") from None
-    if dim != table.shape[1]:
-        raise UsageError(f"{path} has vectors of dimension {dim}; pass -dim {dim}")
-    found = 0
+    if file_dim != dim:
+        raise UsageError(f"{path} has vectors of dimension {file_dim}; pass -dim {file_dim}")
+    words: list[str] = []
+    table = np.empty((min(n, len(lines) - 1), dim), np.float32)
     for number, line in enumerate(lines[1 : n + 1], start=2):
         parts = line.rstrip().split(" ")
-        i = row_of(parts[0])
-        if i >= 0 and len(parts) == dim + 1:
-            try:
-                table[i] = np.array(parts[1:], dtype=np.float64)
-            except ValueError:
-                raise DataError(str(path), number, f"the vector of {parts[0]!r} is not {dim} "
-                                "numbers") from None  # fmt: skip
-            found += 1
-    return found
+        try:
+            if len(parts) != dim + 1:
+                raise ValueError
+            table[len(words)] = np.array(parts[1:], dtype=np.float64)
+        except ValueError:
+            raise DataError(str(path), number, f"expected a word and {dim} numbers, found "
+                            f"{len(parts) - 1} fields after {parts[0]!r}") from None  # fmt: skip
+        words.append(parts[0])
+    return words, table[: len(words)]
+
+
+def load_vectors(path: str | Path, row_of: Callable[[str], int], table: np.ndarray) -> int:
+    """Copy the vectors of a fastText ``.vec`` file (:func:`read_vec`) into the rows of
+    ``table`` (in place): the vector of ``word`` goes to row ``row_of(word)``; words it
+    maps to a negative row are skipped.
+
+    Returns:
+        The number of rows written.
+    """
+    words, vectors = read_vec(path, table.shape[1])
+    return copy_vectors(words, vectors, row_of, table)
+
+
+def copy_vectors(
+    words: Sequence[str], vectors: np.ndarray, row_of: Callable[[str], int], table: np.ndarray
+) -> int:
+    """``table[row_of(w)] = vectors[i]`` for each ``words[i]`` with a row >= 0; the count."""
+    rows = np.fromiter(map(row_of, words), np.int64, len(words))
+    keep = rows >= 0
+    table[rows[keep]] = vectors[keep]
+    return int(keep.sum())
 
 
 def read_labeled_file(

@@ -119,6 +119,26 @@ class Dictionary:
             [w for w, _ in kept_l], [c for _, c in kept_l], **settings,
         )  # fmt: skip
 
+    def with_words(self, words: Sequence[str]) -> Dictionary:
+        """This dictionary with each of ``words`` counted once more (new ones enter with
+        count 1), re-sorted most frequent first; what fastText does with the words of
+        ``-pretrainedVectors`` (``Dictionary::add`` each, then ``threshold(1, 0)``), so a
+        word seen only in the vectors still has its row at test time.
+
+        Example:
+            >>> d = Dictionary.build([["a", "b"], ["a"]], [["__label__x"], ["__label__y"]])
+            >>> d.with_words(["b", "c"]).words, d.with_words(["b", "c"]).word_counts
+            (['a', '</s>', 'b', 'c'], [2, 2, 2, 1])
+        """
+        counts = dict(zip(self.words, self.word_counts, strict=True))
+        for w in words:
+            counts[w] = counts.get(w, 0) + 1
+        ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)  # stable on ties
+        return Dictionary(
+            [w for w, _ in ranked], [c for _, c in ranked], list(self.labels),
+            list(self.label_counts), self.word_ngrams, self.bucket, self.minn, self.maxn,
+        )  # fmt: skip
+
     def word_id(self, word: str) -> int:
         """Row of ``word`` (-1 when out of vocabulary)."""
         return self._index.get(word, -1)

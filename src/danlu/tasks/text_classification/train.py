@@ -48,9 +48,10 @@ from danlu.tasks.text_classification.c_engine import KernelEngine
 from danlu.tasks.text_classification.config import SupervisedConfig
 from danlu.tasks.text_classification.data import (
     LabeledCorpus,
-    load_vectors,
+    copy_vectors,
     paused_gc,
     read_labeled_file,
+    read_vec,
 )
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.examples import Examples, Workload
@@ -152,6 +153,10 @@ def _train(
             corpus.words, corpus.labels, cfg.min_count, cfg.min_count_label,
             word_ngrams=cfg.word_ngrams, bucket=cfg.bucket, minn=cfg.minn, maxn=cfg.maxn,
         )  # fmt: skip
+    pretrained = None
+    if cfg.pretrained_vectors and init is None:  # fastText adds the file's words
+        pretrained = read_vec(cfg.pretrained_vectors, cfg.dim)
+        dictionary = dictionary.with_words(pretrained[0])
     data = Examples(corpus, dictionary, init)
     if not len(data.kept):
         raise UsageError(f"{cfg.input}: no label occurs at least -minCountLabel "
@@ -171,7 +176,7 @@ def _train(
     zeros = shared_zeros if workers > 1 and kernel is None else np.zeros
     table = zeros((data.n_rows, cfg.dim), dtype)  # W: (n_rows, d)
     out = zeros((loss.n_out, cfg.dim), dtype)  # O: (n_out, d)
-    _initial_weights(cfg, table, out, dictionary, init)
+    _initial_weights(cfg, table, out, dictionary, init, pretrained)
     args = asdict(cfg) if init is None else dict(init.args, retrained=True)
     model = FastTextModel(dictionary, table[:-1] if init is not None else table, data.buckets,
                           out, cfg.loss, args, cfg.tokenizer)  # fmt: skip
@@ -189,17 +194,24 @@ def _train(
     return model
 
 
-def _initial_weights(cfg: SupervisedConfig, table: np.ndarray, out: np.ndarray,
-                     dictionary: Dictionary, init: FastTextModel | None) -> None:  # fmt: skip
+def _initial_weights(
+    cfg: SupervisedConfig,
+    table: np.ndarray,
+    out: np.ndarray,
+    dictionary: Dictionary,
+    init: FastTextModel | None,
+    pretrained: tuple[list[str], np.ndarray] | None,
+) -> None:
     """Fill ``W`` and ``O`` in place: ``init``'s weights, or fastText's initialisation
-    ``W ~ uniform(-1/d, 1/d)``, ``O = 0`` (then ``-pretrainedVectors`` rows)."""
+    ``W ~ uniform(-1/d, 1/d)``, ``O = 0``, then the word rows of ``-pretrainedVectors``
+    (``pretrained``: its words and vectors)."""
     if init is not None:
         table[:-1] = init.input  # the last row is the void row, kept at zero
         out[:] = init.output
         return
     uniform_rows(table, cfg.dim, cfg.seed)
-    if cfg.pretrained_vectors:
-        load_vectors(cfg.pretrained_vectors, dictionary.word_id, table)
+    if pretrained is not None:
+        copy_vectors(*pretrained, dictionary.word_id, table)
 
 
 def uniform_rows(table: np.ndarray, dim: int, seed: int) -> None:
