@@ -40,6 +40,7 @@ __all__ = ["KSUB", "ProductQuantizer", "QuantizedRows"]
 KSUB = 256  # centroids per sub-space: one byte per code
 _SPLIT = 1.0 / 1024.0  # relative nudge between the two halves of a split cluster
 _CHUNK = 16384  # rows per distance block: (16384, 256) float32 is 16 MB
+_WIDE = {1: np.float32, 2: np.uint64}  # a sub-vector of dsub float32 read as one element
 
 
 def _nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -126,10 +127,26 @@ class ProductQuantizer:
         return codes
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Rows (n, d) float32 rebuilt from their codes (n, m)."""
-        out = np.empty((len(codes), self.dim), np.float32)
+        """Rows (n, d) float32 rebuilt from their codes (n, m).
+
+        One gather per block of rows: the codebooks are laid out as one table of
+        ``m * 256`` sub-vectors (the last sub-space zero-padded to ``dsub``), each read as a
+        single ``4 * dsub``-byte element, so code ``j`` of sub-space ``s`` is element
+        ``256 s + j`` (an official ``.ftz`` keeps all 2 M bucket rows: 100 M codes).
+        """
+        n, m = codes.shape
+        dsub, d = self.dsub, self.dim
+        table = np.zeros((m, KSUB, dsub), np.float32)
         for s, cols in enumerate(self.spaces):
-            out[:, cols] = self.centroids[codes[:, s].astype(np.int64), cols]
+            table[s, :, : cols.stop - cols.start] = self.centroids[:, cols]
+        wide = table.reshape(m * KSUB, dsub)
+        if dsub in _WIDE:  # one machine word per sub-vector
+            wide = wide.view(_WIDE[dsub]).reshape(m * KSUB)
+        offsets = np.arange(m, dtype=np.int32) * KSUB
+        out = np.empty((n, d), np.float32)
+        for lo in range(0, n, _CHUNK):
+            block = np.take(wide, codes[lo : lo + _CHUNK] + offsets, axis=0)  # (b, m[, dsub])
+            out[lo : lo + _CHUNK] = block.view(np.float32).reshape(len(block), m * dsub)[:, :d]
         return out
 
 
