@@ -15,7 +15,8 @@ A drop-in for ``import fasttext`` with text classifiers and word vectors::
 
 The model has fastText's methods, with its names, arguments and return types:
 
-- predicting: ``predict``, ``test``, ``test_label``, ``quantize``, ``save_model``;
+- predicting: ``predict``, ``test``, ``test_label``, ``get_meter`` (precision-recall
+  curves), ``quantize``, ``save_model``;
 - the dictionary: ``words``, ``labels``, ``get_words`` / ``get_labels`` (``include_freq``),
   ``get_word_id``, ``get_label_id``, ``get_subword_id``, ``get_subwords``, ``get_line``;
 - vectors: ``get_word_vector`` (``model[word]``; an unknown word from its char n-grams),
@@ -27,15 +28,16 @@ The model has fastText's methods, with its names, arguments and return types:
 and the module has ``tokenize``, ``EOS``, ``BOW``, ``EOW``. Each works on danlu's models and
 on official ``.bin``/``.ftz`` files, and gives the official values (rows and ids are
 fastText's, except in a pruned ``.ftz``: :mod:`danlu.tasks.text_classification.vectors`);
-the dictionary and vector methods need the fastText model, not a network
-(``model="textcnn"``...). Not here yet (issue 20): ``get_meter``.
+the dictionary, vector and meter methods need the fastText model, not a network
+(``model="textcnn"``...). Every public name of the official package is here.
 
 Options take fastText's names (``wordNgrams``, ``minCount``, ...) or danlu's
 (``word_ngrams``); danlu adds ``tokenizer``, ``validation``, ``loss="zlpr"`` and
 ``model="textcnn"`` (or ``textrnn``, ``textrnn_att``, ``textrcnn``, ``transformer``). Models
 are single safetensors files: loading one reads arrays and JSON, it executes nothing.
 ``load_model`` also reads the official package's ``.bin`` and ``.ftz`` files, and
-``save_model("model.bin")`` writes one the official package loads.
+``save_model("model.bin")`` writes one the official package loads (a quantized model:
+``save_model("model.ftz")``, fastText's quantized file).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +54,9 @@ from danlu.tasks.text_classification import vectors
 from danlu.tasks.text_classification.data import whitespace_tokens
 from danlu.tasks.text_classification.dictionary import EOS
 from danlu.tasks.text_classification.hashing import fnv1a32
+
+if TYPE_CHECKING:
+    from danlu.tasks.text_classification.meter import Meter
 
 __all__ = [
     "BOW", "EOS", "EOW", "FastText", "cbow", "load_model", "skipgram", "supervised",
@@ -152,6 +157,16 @@ class FastText:
         from danlu.tasks.text_classification.predict import test_label_file
 
         return test_label_file(self._model, path, k, threshold)
+
+    def get_meter(self, path: str, k: int = -1) -> Meter:
+        """fastText's meter on a labeled file, from the top ``k`` labels of each line (-1:
+        all): ``score_vs_true(label)``, ``precision_recall_curve(label=None)``,
+        ``precision_at_recall(recall, label=None)``, ``recall_at_precision(precision,
+        label=None)``, with fastText's numbers (:mod:`danlu.tasks.text_classification.meter`).
+        """
+        from danlu.tasks.text_classification.meter import measure
+
+        return measure(self._linear("get_meter"), path, k, label_id=self.get_label_id)
 
     # ------------------------------------------------------------ words, labels, ids
     def _linear(self, what: str) -> Any:
@@ -296,9 +311,12 @@ class FastText:
         ``cutoff`` input rows of largest norm (0: 30 %), with ``retrain`` train them again on
         ``input`` (for ``epoch`` epochs from ``lr`` with ``thread`` workers; by default the
         model's own), then store them by product quantization (``dsub``, ``qnorm``, ``qout``;
-        ``qtype="int8"`` for danlu's int8 rows instead). Save with :meth:`save_model`.
+        ``qtype="int8"`` for danlu's int8 rows instead). Save with :meth:`save_model`, as
+        fastText's ``.ftz`` too.
 
-        The options are those of ``danlu quantize`` (:class:`QuantizeOptions`)."""
+        The options are those of ``danlu quantize`` (:class:`QuantizeOptions`); with product
+        quantization those of ``-saveFormat ftz``: as in fastText, a pruned n-gram bucket is
+        then no row at all, left out of a line's mean (int8 keeps danlu's zero row)."""
         from danlu.tasks.text_classification.config import QuantizeOptions
         from danlu.tasks.text_classification.quantize import quantize_model
 
@@ -314,19 +332,21 @@ class FastText:
         own = {k: self._model.args[k] for k in given if k in self._model.args}
         options = QuantizeOptions(
             cutoff=cutoff, retrain=retrain, train=input or "", qtype=qtype, dsub=dsub,
-            qnorm=qnorm, qout=qout,
+            qnorm=qnorm, qout=qout, save_format="safetensors" if qtype == "int8" else "ftz",
             **{**own, **{k: v for k, v in given.items() if v is not None}},
         )  # fmt: skip
         self._model = quantize_model(self._model, options)
         self._unit_vectors = None
 
     def save_model(self, path: str) -> None:
-        """Write the model to one safetensors file, or to an official fastText ``.bin``
-        when ``path`` ends in ``.bin``."""
-        if str(path).endswith(".bin"):
-            from danlu.tasks.text_classification.fasttext_bin import write_bin
+        """Write the model to one safetensors file, or, when ``path`` ends in ``.bin`` or
+        ``.ftz``, to an official fastText file: product-quantized (after :meth:`quantize`)
+        fastText's quantized layout, else the dense one, as fastText's ``save_model``
+        (:func:`fasttext_bin_write.write_fasttext`; int8 rows cannot be an ``.ftz``)."""
+        if str(path).endswith((".bin", ".ftz")):
+            from danlu.tasks.text_classification.fasttext_bin_write import write_fasttext
 
-            write_bin(self._model, path)
+            write_fasttext(self._model, path)
         else:
             self._model.save(path)
 

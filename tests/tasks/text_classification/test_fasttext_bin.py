@@ -20,7 +20,8 @@ from tests.conftest import run_danlu
 from danlu import fasttext as danlu_fasttext
 from danlu.cli import main
 from danlu.errors import UsageError
-from danlu.tasks.text_classification.fasttext_bin import read_bin, write_bin
+from danlu.tasks.text_classification.fasttext_bin import read_bin
+from danlu.tasks.text_classification.fasttext_bin_write import write_bin
 from danlu.tasks.text_classification.load import load_model
 from danlu.tasks.text_classification.losses import sigmoid
 from danlu.tasks.text_classification.model import FastTextModel

@@ -9,21 +9,24 @@ torch only in ``neural_model`` and ``neural_train``, which only a network loads:
     hashing            fastText's FNV-1a hashes and word n-gram buckets
     huffman            the Huffman tree of the labels (-loss hs)
     dictionary         words, labels and the input rows of a line
+    sgd_kernel         compiles and loads the C step and reader (sgd_kernel.c)
+    fast_reader        the compiled reader: a training file's tokens counted and numbered
     losses             the output losses as gradients of the scores (numpy)
     product_quantizer  product quantization: k-means codebooks, codes
     packing            int8 rows; decoding the packed arrays of a quantized file
     classifier         top-k labels of a line from a model's label probabilities
     model              FastTextModel (numpy): hidden vector, scores, top-k; its file
     bin_cursor         a cursor over a binary file's bytes, one-line errors
-    fasttext_bin       fastText's own .bin/.ftz files: read as a FastTextModel, write
+    fasttext_bin       fastText's own .bin/.ftz files: their layout, read as a FastTextModel
+    fasttext_bin_write writing them: a dense .bin, a product-quantized .ftz
     vectors            word and sentence vectors, rows, neighbours, .vec (fastText's API)
     word_queries       print-word-vectors, print-sentence-vectors, nn, analogies, dump
     neural_model       NeuralTextModel (torch) and its file
     load               load_model: either model file, by its format
     predict            P@k, R@k, per-label scores, predicting a stream of lines
+    meter              get_meter: fastText's scores per label, precision-recall curves
     examples           encoded examples; each worker's share of an epoch
     numpy_engine       fastText's SGD step on mini-batches; the learning-rate decay
-    sgd_kernel         compiles and loads the C step (sgd_kernel.c)
     c_engine           fastText's per-example SGD step in C, one worker's share
     workers            Hogwild pools: threads (C step) or forked processes (numpy step)
     train              train_fasttext: dictionary, weights, epochs, early stopping

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from danlu.tasks.command import Command
 from danlu.tasks.text_classification.config import (
@@ -38,13 +40,22 @@ def _supervised(cfg: SupervisedConfig) -> int:
         best = max(trained.trials,
                    key=lambda t: t["val_p@1"] if t["val_p@1"] == t["val_p@1"] else -1)  # fmt: skip
         print(f"autotune: {len(trained.trials)} trials; best {best}", file=sys.stderr)
-    path = trained.model.save(cfg.output + ".safetensors")
+    path = _save(trained.model, cfg.output, cfg.save_format)
     if trained.metrics is not None:  # a network
         shown = {k: v for k, v in trained.metrics.items() if isinstance(v, float)}
         print(f"wrote {path} (run files: {cfg.output}.run/): {shown}", file=sys.stderr)
     elif cfg.verbose > 0:
         print(f"wrote {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
+
+
+def _save(model: Any, prefix: str, save_format: str) -> Path:
+    """Write ``PREFIX.<save_format>``: danlu's safetensors or fastText's dense ``.bin``."""
+    if save_format == "bin":
+        from danlu.tasks.text_classification.fasttext_bin_write import write_bin
+
+        return write_bin(model, f"{prefix}.bin")
+    return model.save(f"{prefix}.{save_format}")
 
 
 def _test(cfg: TestConfig) -> int:
@@ -101,19 +112,18 @@ def _quantize(cfg: QuantizeConfig) -> int:
 def _unsupervised(cfg: UnsupervisedConfig) -> int:
     from danlu.io import check_output_file
     from danlu.tasks.text_classification.data import require_file
-    from danlu.tasks.text_classification.fasttext_bin import write_bin
     from danlu.tasks.text_classification.unsupervised import train_word_vectors
     from danlu.tasks.text_classification.vectors import write_vec
 
     t0 = time.perf_counter()
     require_file(cfg.input)
-    for suffix in (".bin", ".vec"):
-        check_output_file(cfg.output + suffix, "-output")
+    for suffix in (cfg.save_format, "vec"):
+        check_output_file(f"{cfg.output}.{suffix}", "-output")
     model = train_word_vectors(cfg)
-    write_bin(model, cfg.output + ".bin")
+    path = _save(model, cfg.output, cfg.save_format)
     write_vec(model, cfg.output + ".vec")
     if cfg.verbose > 0:
-        print(f"wrote {cfg.output}.bin and {cfg.output}.vec in "
+        print(f"wrote {path} and {cfg.output}.vec in "
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
     return 0
 
@@ -153,7 +163,8 @@ def _dump(cfg: DumpConfig) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command(("supervised",), SupervisedConfig, _supervised,
-            "train a fastText-compatible text classifier (writes PREFIX.safetensors)"),
+            "train a fastText-compatible text classifier (writes PREFIX.safetensors; "
+            "-saveFormat bin: fastText's PREFIX.bin)"),
     Command(("test",), TestConfig, _test, "N, P@k and R@k of a model on a labeled file"),
     Command(("test-label",), TestConfig, _test_label,
             "per-label precision, recall and F1 on a labeled file"),
@@ -162,7 +173,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("predict-prob",), PredictConfig, _predict_with(True),
             "labels with probabilities of each line of a file (- reads standard input)"),
     Command(("quantize",), QuantizeConfig, _quantize,
-            "shrink a model: prune input rows by norm (-retrain: train again), store in bytes"),
+            "shrink a model: prune input rows by norm (-retrain: train again), store in bytes "
+            "(-saveFormat ftz: fastText's PREFIX.ftz)"),
     Command(("skipgram",), SkipgramConfig, _unsupervised,
             "train word vectors: skipgram (writes PREFIX.bin and PREFIX.vec)"),
     Command(("cbow",), CbowConfig, _unsupervised,

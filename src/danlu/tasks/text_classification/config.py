@@ -27,29 +27,12 @@ from danlu.errors import UsageError
 from danlu.names import DEVICES, TEXT_CLASSIFIERS
 
 __all__ = [
-    "DUMP_OPTIONS",
-    "FASTTEXT_FORMAT",
-    "LOSSES",
-    "MODELS",
-    "NEURAL_FORMAT",
-    "NEURAL_LOSSES",
-    "QTYPES",
-    "TOKENIZERS",
-    "UNSUPERVISED_CONFIGS",
-    "UNSUPERVISED_LOSSES",
-    "CbowConfig",
-    "DumpConfig",
-    "NeighboursConfig",
-    "PredictConfig",
-    "QuantizeConfig",
-    "QuantizeOptions",
-    "SkipgramConfig",
-    "SupervisedConfig",
-    "TestConfig",
-    "UnsupervisedConfig",
-    "WordVectorsConfig",
-    "resolve_qtype",
-]
+    "DUMP_OPTIONS", "FASTTEXT_FORMAT", "LOSSES", "MODELS", "NEURAL_FORMAT", "NEURAL_LOSSES",
+    "QTYPES", "QUANTIZE_FORMATS", "SAVE_FORMATS", "TOKENIZERS", "TRAIN_FORMATS",
+    "UNSUPERVISED_CONFIGS", "UNSUPERVISED_LOSSES", "CbowConfig", "DumpConfig", "NeighboursConfig",
+    "PredictConfig", "QuantizeConfig", "QuantizeOptions", "SkipgramConfig", "SupervisedConfig",
+    "TestConfig", "UnsupervisedConfig", "WordVectorsConfig", "resolve_qtype",
+]  # fmt: skip
 
 # ------------------------------------------------------------------------ name tables
 # output losses of the fastText model, in the order of the compiled step's codes
@@ -61,6 +44,9 @@ MODELS = ("fasttext", *TEXT_CLASSIFIERS)
 TOKENIZERS = ("whitespace", "char", "jieba")
 # -qtype of danlu quantize
 QTYPES = ("auto", "int8", "pq")
+# -saveFormat (each its file's suffix): training writes the first two, quantize the first, last
+SAVE_FORMATS = ("safetensors", "bin", "ftz")
+TRAIN_FORMATS, QUANTIZE_FORMATS = SAVE_FORMATS[:2], SAVE_FORMATS[::2]
 # the losses of the word-vector models (cbow, skipgram), and what danlu dump shows
 UNSUPERVISED_LOSSES = ("ns", "hs", "softmax")
 DUMP_OPTIONS = ("args", "dict", "input", "output")
@@ -84,7 +70,11 @@ class SupervisedConfig:
     input: str = option(
         help="training file, one example a line: __label__X text", aliases=_ft("input")
     )
-    output: str = option(help="model prefix: writes PREFIX.safetensors", aliases=_ft("output"))
+    output: str = option(help="model prefix: writes PREFIX.safetensors or, -saveFormat bin, "
+                         "PREFIX.bin", aliases=_ft("output"))  # fmt: skip
+    save_format: Literal[TRAIN_FORMATS] = option(  # type: ignore[valid-type]
+        "safetensors", help="safetensors (danlu's) or bin (fastText's; the linear model only)",
+        aliases=_ft("saveFormat"))  # fmt: skip
     lr: float | None = option(
         None, help=f"learning rate; none: {FASTTEXT_LR} with -model fasttext (decaying linearly "
         f"to 0), {NEURAL_LR:g} with a network (AdamW)", aliases=_ft("lr"),
@@ -209,6 +199,13 @@ class SupervisedConfig:
                              f"{self.batch_size}: use -batch 0 or -engine numpy")  # fmt: skip
         if not self.label:
             raise UsageError("-label must be a non-empty prefix such as __label__")
+        # what fastText's .bin holds: the linear model, its losses (not zlpr), whitespace tokens
+        fasttext_file = (("-model", self.model, MODELS[:1]), ("-loss", self.loss, LOSSES[:4]),
+                         ("-tokenizer", self.tokenizer, TOKENIZERS[:1]))  # fmt: skip
+        for flag, value, held in fasttext_file if self.save_format == "bin" else ():
+            if value not in held:  # checked before training, not when writing after it
+                raise UsageError(f"-saveFormat bin writes fastText's file, which cannot hold "
+                                 f"{flag} {value}: use -saveFormat safetensors")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -230,17 +227,23 @@ class PredictConfig(TestConfig):
     k: int = option(1, help="labels per line (-1: all above threshold)", positional=True)
 
 
-def resolve_qtype(qtype: str, dsub: int = 0, qnorm: bool = False, qout: bool = False) -> str:
-    """``auto`` -> ``pq`` if a product-quantization option is set, else ``int8``.
+def resolve_qtype(qtype: str, dsub: int = 0, qnorm: bool = False, qout: bool = False,
+                  save_format: str = "safetensors") -> str:  # fmt: skip
+    """``auto`` -> ``pq`` if a product-quantization option is set or the file is fastText's
+    ``.ftz`` (which holds product-quantized rows only), else ``int8``.
 
     Example:
         >>> resolve_qtype("auto", qnorm=True)
         'pq'
     """
-    if qtype not in QTYPES:
-        raise UsageError(f"-qtype must be one of {', '.join(QTYPES)}, got {qtype!r}")
+    if qtype not in QTYPES or save_format not in QUANTIZE_FORMATS:
+        raise UsageError(f"-qtype must be one of {', '.join(QTYPES)}, -saveFormat one of "
+                         f"{', '.join(QUANTIZE_FORMATS)}: {qtype!r}, {save_format!r}")  # fmt: skip
+    if save_format == "ftz" and qtype == "int8":
+        raise UsageError("-qtype int8 is danlu's own (-saveFormat safetensors); fastText's .ftz "
+                         "holds product-quantized rows: use -qtype pq (or auto)")  # fmt: skip
     if qtype == "auto":
-        return "pq" if (dsub or qnorm or qout) else "int8"
+        return "pq" if (dsub or qnorm or qout or save_format == "ftz") else "int8"
     if qtype == "int8" and (dsub or qnorm or qout):
         raise UsageError("-dsub, -qnorm and -qout are options of product quantization: "
                          "use -qtype pq (or auto), or drop them for int8")  # fmt: skip
@@ -269,18 +272,19 @@ class QuantizeOptions:
     thread: int = option(THREADS, help="Hogwild workers of -retrain", aliases=_ft("thread"))
     qtype: Literal[QTYPES] = option(  # type: ignore[valid-type]
         "auto", help="int8 (d+4 bytes a row) or pq (product quantization, ceil(d/dsub) bytes); "
-        "auto: pq when -dsub, -qnorm or -qout is given, else int8", aliases=_ft("qtype"),
+        "auto: pq with -dsub, -qnorm, -qout or -saveFormat ftz, else int8", aliases=_ft("qtype"),
     )  # fmt: skip
-    dsub: int = option(
-        0, help="pq: dimensions per sub-vector (0: 2, fastText's)", aliases=_ft("dsub")
-    )
+    dsub: int = option(0, help="pq: dimensions per sub-vector (0: 2, fastText's)",
+                       aliases=_ft("dsub"))  # fmt: skip
     qnorm: bool = option(False, help="pq: quantize the row norms apart", aliases=("-qnorm",))
-    qout: bool = option(
-        False, help="pq: quantize the output layer too (needs >= 256 rows)", aliases=("-qout",)
-    )
+    qout: bool = option(False, help="pq: quantize the output layer too (needs >= 256 rows)",
+                        aliases=("-qout",))  # fmt: skip
+    save_format: Literal[QUANTIZE_FORMATS] = option(  # type: ignore[valid-type]
+        "safetensors", help="safetensors (danlu's) or ftz (fastText's: pq, and a pruned bucket "
+        "is left out of a line's mean, as there)", aliases=_ft("saveFormat"))  # fmt: skip
 
     def __post_init__(self) -> None:
-        resolve_qtype(self.qtype, self.dsub, self.qnorm, self.qout)
+        resolve_qtype(self.qtype, self.dsub, self.qnorm, self.qout, self.save_format)
         if self.dsub < 0:
             raise UsageError(f"-dsub must be >= 1 (or 0: 2), got {self.dsub}")
         if self.cutoff < 0:
@@ -297,7 +301,8 @@ class QuantizeConfig:
     """``danlu quantize``: prune rows by norm, store them as int8 or product-quantized."""
 
     input: str = option(help="PREFIX.safetensors to shrink", aliases=_ft("input"))
-    output: str = option(help="output prefix: writes PREFIX.q.safetensors", aliases=_ft("output"))
+    output: str = option(help="output prefix: writes PREFIX.safetensors (-saveFormat ftz: "
+                         "PREFIX.ftz, fastText's)", aliases=_ft("output"))  # fmt: skip
     options: QuantizeOptions = option(default_factory=QuantizeOptions, embed=True)
 
 
@@ -307,12 +312,13 @@ class UnsupervisedConfig:
 
     model: ClassVar[str] = ""  # "skipgram" or "cbow": set by the two subclasses
     input: str = option(help="training text, words separated by spaces", aliases=_ft("input"))
-    output: str = option(help="writes PREFIX.bin (fastText's) and PREFIX.vec (text)",
-                         aliases=_ft("output"))  # fmt: skip
+    output: str = option(help="writes PREFIX.bin (-saveFormat safetensors: PREFIX.safetensors) "
+                         "and PREFIX.vec (text)", aliases=_ft("output"))  # fmt: skip
+    save_format: Literal[TRAIN_FORMATS] = option(  # type: ignore[valid-type]
+        "bin", help="bin (fastText's) or safetensors", aliases=_ft("saveFormat"))  # fmt: skip
     lr: float = option(0.05, help="learning rate (decays linearly to 0)", aliases=_ft("lr"))
-    lr_update_rate: int = option(
-        100, help="tokens between learning-rate updates", aliases=_ft("lrUpdateRate")
-    )
+    lr_update_rate: int = option(100, help="tokens between learning-rate updates",
+                                 aliases=_ft("lrUpdateRate"))  # fmt: skip
     dim: int = option(100, help="size of word vectors", aliases=_ft("dim"))
     ws: int = option(5, help="size of the context window", aliases=_ft("ws"))
     epoch: int = option(5, help="number of epochs", aliases=_ft("epoch"))

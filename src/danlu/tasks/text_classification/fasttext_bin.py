@@ -26,7 +26,7 @@ Mapping onto :class:`FastTextModel`:
   one (``quantize -cutoff``) keeps its ``pruneidx`` buckets, sorted, with their rows. In
   fastText a pruned bucket gives no row at all, so it is left out of a line's mean too;
   ``args["absent_buckets"] = "skip"`` asks the model for that (danlu's own pruning counts
-  an absent bucket as a zero row instead).
+  an absent bucket as a zero row instead, unless it prunes for an ``.ftz``).
 - a quantized matrix is decoded to float32 on load, the way fastText adds up its codes, so
   predictions equal the official ones up to float rounding (about 1e-7). The codes are
   also kept (``packed``, :mod:`packing`) where danlu's packed form holds them exactly (one
@@ -37,44 +37,39 @@ Mapping onto :class:`FastTextModel`:
 
 fastText reports ``p + 1e-5`` (it ranks ``log(p + 1e-5)`` and returns its exp); danlu
 reports ``p``. A word-vector model (cbow, skipgram: no labels, an output row per word) reads
-as a FastTextModel whose ``args["model"]`` says which. :func:`write_bin` writes a dense
-model (a classifier or word vectors) that the official package
-loads and predicts with identically; absent buckets become zero rows of the full
-``nwords + bucket`` matrix, which is what danlu computes (fastText rejects a pruned
-dictionary with a dense input, so a model that skips absent buckets is refused).
+as a FastTextModel whose ``args["model"]`` says which. Writing these files:
+:mod:`fasttext_bin_write`, with the constants and layout of this module.
 
 Example:
     >>> model = read_bin("cooking.ftz")  # doctest: +SKIP
     >>> model.predict_tokens([["which", "baking", "dish"]], k=2)  # doctest: +SKIP
-    >>> write_bin(model_trained_by_danlu, "model.bin")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import struct
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from danlu.errors import UsageError
-from danlu.io import atomic_write
 from danlu.tasks.text_classification.bin_cursor import Cursor
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.model import FastTextModel
 from danlu.tasks.text_classification.product_quantizer import KSUB, ProductQuantizer, QuantizedRows
 
-__all__ = ["MAGIC", "is_fasttext_file", "read_bin", "write_bin"]
+__all__ = ["ARGS", "ENTRY", "LOSS_CODES", "MAGIC", "MODEL_CODES", "VERSION", "is_fasttext_file",
+           "pq_split", "read_bin"]  # fmt: skip
 
 MAGIC = 793712314
-VERSION = 12  # what write_bin writes; 11 differs only in ignoring maxn of supervised models
+VERSION = 12  # what fastText writes; 11 differs only in ignoring maxn of supervised models
 LOSS_CODES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}  # fastText's enum loss_name
 MODEL_CODES = {"cbow": 1, "skipgram": 2, "fasttext": 3}  # fastText's enum model_name (sup=3)
-_ARGS = struct.Struct("<12id")
+ARGS = struct.Struct("<12id")
 _ARG_NAMES = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model",
               "bucket", "minn", "maxn", "lr_update_rate", "t")  # fmt: skip
-_ENTRY = struct.Struct("<qb")  # an entry's count and type, after its word's NUL
-_WRITE_ROWS = 65536  # bucket rows built and written at a time
+ENTRY = struct.Struct("<qb")  # an entry's count and type, after its word's NUL
 
 
 def is_fasttext_file(path: str | Path) -> bool:
@@ -140,7 +135,7 @@ def read_bin(path: str | Path) -> FastTextModel:
 
 def _read_args(r: Cursor, version: int) -> dict[str, Any]:
     at = r.pos
-    args = dict(zip(_ARG_NAMES, r.take(_ARGS, "the training arguments (13 numbers)"), strict=True))
+    args = dict(zip(_ARG_NAMES, r.take(ARGS, "the training arguments (13 numbers)"), strict=True))
     losses = {code: name for name, code in LOSS_CODES.items()}
     models = {code: name for name, code in MODEL_CODES.items()}
     if args["model"] not in models:
@@ -174,7 +169,7 @@ def _read_dictionary(r: Cursor, args: dict[str, Any]) -> tuple[Dictionary, np.nd
         raise r.error("a pruned index size >= -1", str(prune_size), r.pos - 8)
     words: list[str] = []
     counts: list[int] = []
-    data, unpack = r.data, _ENTRY.unpack_from
+    data, unpack = r.data, ENTRY.unpack_from
     for i in range(size):
         end = data.find(b"\0", r.pos)
         if end < 0:
@@ -182,9 +177,9 @@ def _read_dictionary(r: Cursor, args: dict[str, Any]) -> tuple[Dictionary, np.nd
                           "no NUL before the end of the file (truncated?)")  # fmt: skip
         word = data[r.pos : end].decode("utf-8", "replace")
         r.pos = end + 1
-        r.need(_ENTRY.size, f"the count and type of dictionary entry {i}")
+        r.need(ENTRY.size, f"the count and type of dictionary entry {i}")
         count, kind = unpack(data, r.pos)
-        r.pos += _ENTRY.size
+        r.pos += ENTRY.size
         if kind != (i >= nwords):
             want = "0 (a word)" if i < nwords else "1 (a label)"
             raise r.error(f"type {want} for entry {i} ({nwords} words, then labels)",
@@ -243,7 +238,7 @@ def _read_matrix(
 def _read_pq(r: Cursor, dim: int, what: str) -> ProductQuantizer:
     at = r.pos
     d, nsubq, dsub, lastdsub = r.take("<4i", f"{what} (dim, nsubq, dsub, lastdsub)")
-    if d != dim or dsub < 1 or (nsubq, lastdsub) != _pq_split(dim, dsub):
+    if d != dim or dsub < 1 or (nsubq, lastdsub) != pq_split(dim, dsub):
         raise r.error(f"{what} of dim {dim} with nsubq, lastdsub that fit its dsub",
                       f"dim {d}, nsubq {nsubq}, dsub {dsub}, lastdsub {lastdsub}", at)  # fmt: skip
     flat = r.array("<f4", (KSUB * dim,), f"{what}'s centroids")
@@ -255,7 +250,7 @@ def _read_pq(r: Cursor, dim: int, what: str) -> ProductQuantizer:
     return pq
 
 
-def _pq_split(dim: int, dsub: int) -> tuple[int, int]:
+def pq_split(dim: int, dsub: int) -> tuple[int, int]:
     """fastText's (nsubq, lastdsub): ceil(dim / dsub) sub-vectors, the last maybe shorter."""
     nsubq, last = divmod(dim, dsub)
     return (nsubq, dsub) if last == 0 else (nsubq + 1, last)
@@ -281,83 +276,3 @@ def _packed(
     if in_rows is not None:
         args.update(qnorm=in_rows.norms is not None, qout=out_rows is not None)
     return packed
-
-
-# ---------------------------------------------------------------------------- writing
-def write_bin(model: FastTextModel, path: str | Path) -> Path:
-    """Write ``model`` as an official fastText ``.bin`` (dense, version 12): a classifier,
-    or word vectors (``args["model"]`` cbow or skipgram).
-
-    The official package loads it and predicts the same labels with the same
-    probabilities (up to its ``+ 1e-5``, see the module docstring); it reads labels with
-    its default prefix ``__label__`` whatever ``-label`` the model was trained with.
-
-    Raises:
-        UsageError: the model is not one fastText can hold (a network, ``-loss zlpr``,
-            a tokenizer other than whitespace, a pruned model that skips absent buckets).
-    """
-    d = _writable(model, path)
-    grams = d.uses_buckets
-    bucket = d.bucket if grams else 0  # as fastText: no n-grams, no bucket rows
-    a = model.args
-    loss_code = LOSS_CODES[model.loss]
-    args = _ARGS.pack(model.dim, a.get("ws", 5), a.get("epoch", 5), a.get("min_count", 1),
-                      a.get("neg", 5), d.word_ngrams, loss_code,
-                      MODEL_CODES[a.get("model", "fasttext")], bucket,
-                      d.minn, d.maxn, a.get("lr_update_rate", 100), a.get("t", 1e-4))  # fmt: skip
-    ntokens = a.get("ntokens", sum(d.word_counts) + sum(d.label_counts))
-    entries = [w.encode("utf-8") + b"\0" + _ENTRY.pack(c, 0)
-               for w, c in zip(d.words, d.word_counts, strict=True)]  # fmt: skip
-    entries += [w.encode("utf-8") + b"\0" + _ENTRY.pack(c, 1)
-                for w, c in zip(d.labels, d.label_counts, strict=True)]  # fmt: skip
-    head = b"".join([
-        struct.pack("<2i", MAGIC, VERSION), args,
-        struct.pack("<3i2q", len(entries), d.nwords, len(d.labels), ntokens, -1), *entries,
-        b"\0",  # quant_input
-    ])  # fmt: skip
-    output = model.output.astype("<f4")
-    if model.loss == "hs":  # fastText's hs output has a row per label, the last unused
-        output = np.concatenate([output, np.zeros((1, model.dim), "<f4")])
-    n_in = d.nwords + bucket
-    size = len(head) + 16 + 4 * n_in * model.dim + 1 + 16 + output.nbytes
-
-    def write(fh: IO[bytes]) -> None:
-        fh.write(head + struct.pack("<2q", n_in, model.dim))
-        fh.write(model.input[: d.nwords].astype("<f4").tobytes())
-        _write_bucket_rows(fh, model, bucket)
-        fh.write(b"\0" + struct.pack("<2q", *output.shape) + output.tobytes())  # qout, output
-
-    return atomic_write(path, write, size)
-
-
-def _writable(model: Any, path: str | Path) -> Dictionary:
-    """The model's dictionary, once it is known that fastText's file can hold the model."""
-    why = ""
-    if not isinstance(model, FastTextModel):
-        why = "it is a network (-model textcnn ...), not the fastText model"
-    elif model.loss not in LOSS_CODES:
-        why = f"fastText has no -loss {model.loss} (it has {', '.join(LOSS_CODES)})"
-    elif model.tokenizer != "whitespace":
-        why = (f"it splits text with -tokenizer {model.tokenizer}, fastText on whitespace; "
-               "train on pre-split text with -tokenizer whitespace")  # fmt: skip
-    elif (model.args.get("absent_buckets") == "skip" and model.dictionary.uses_buckets
-          and len(model.ngram_buckets) < model.dictionary.bucket):  # fmt: skip
-        why = ("it is pruned (a .ftz read by danlu) and fastText accepts a pruned model only "
-               "quantized; save it as .safetensors")  # fmt: skip
-    elif any("\0" in w for w in [*model.dictionary.words, *model.dictionary.labels]):
-        why = "a word or label holds a NUL character, which ends one in fastText's file"
-    if why:
-        raise UsageError(f"cannot write {path} as a fastText .bin: {why}")
-    return model.dictionary
-
-
-def _write_bucket_rows(fh: IO[bytes], model: FastTextModel, bucket: int) -> None:
-    """Rows ``nwords .. nwords + bucket``: the stored buckets' rows, zeros for the others."""
-    nwords, dim = model.dictionary.nwords, model.dim
-    stored = model.ngram_buckets
-    for start in range(0, bucket, _WRITE_ROWS):
-        stop = min(start + _WRITE_ROWS, bucket)
-        block = np.zeros((stop - start, dim), "<f4")
-        lo, hi = np.searchsorted(stored, [start, stop])
-        block[stored[lo:hi] - start] = model.input[nwords + lo : nwords + hi]
-        fh.write(block.tobytes())

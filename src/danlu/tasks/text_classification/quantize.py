@@ -24,6 +24,14 @@
 The output layer is small and stays float32 unless ``-qout``. The result is a normal model
 file: the loader decodes it (:func:`packing.unpack`).
 
+``-saveFormat ftz`` writes fastText's own quantized file instead
+(:func:`fasttext_bin_write.write_ftz`), which the official package loads: the rows must be
+product-quantized (``-qtype auto`` picks pq; int8 is refused), and the pruned model follows
+fastText's rule for a pruned bucket, no row at all, left out of a line's mean as well
+(``args["absent_buckets"] = "skip"``, set right after pruning), so that what danlu predicts
+with the model is what both packages predict from the file. ``-retrain`` still trains with
+a pruned bucket as a zero row in the mean (danlu's trainer); fastText's skips it there too.
+
 Example:
     >>> options = QuantizeOptions(cutoff=100_000, qtype="pq", qnorm=True)
     >>> small = quantize_model(model, options)  # doctest: +SKIP
@@ -46,6 +54,7 @@ from danlu.tasks.text_classification.config import (
 )
 from danlu.tasks.text_classification.data import read_labeled_file, require_file
 from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.fasttext_bin_write import write_ftz
 from danlu.tasks.text_classification.load import load_model
 from danlu.tasks.text_classification.model import FastTextModel
 from danlu.tasks.text_classification.packing import quantize_rows, unpack
@@ -86,7 +95,7 @@ def pack_model(model: FastTextModel, options: QuantizeOptions) -> FastTextModel:
     ``output`` hold the decoded values, so it predicts as it will after loading.
     """
     o = options
-    qtype = resolve_qtype(o.qtype, o.dsub, o.qnorm, o.qout)
+    qtype = resolve_qtype(o.qtype, o.dsub, o.qnorm, o.qout, o.save_format)
     args = dict(model.args, quantized=qtype)
     packed: dict[str, np.ndarray] = {}
     weights = {"input": model.input, "output": model.output}
@@ -116,9 +125,12 @@ def quantize_model(model: FastTextModel, options: QuantizeOptions) -> FastTextMo
     (:func:`retrain`), then store them in bytes (:func:`pack_model`).
 
     ``options.train`` is the training file of ``-retrain``; empty: the file the model was
-    trained on (its ``args["input"]``).
+    trained on (its ``args["input"]``). With ``options.save_format == "ftz"`` the pruned
+    model skips its absent buckets, as fastText's file does (see the module docstring).
     """
     small = prune_model(model, options.cutoff)
+    if options.save_format == "ftz":
+        small.args["absent_buckets"] = "skip"  # small.args is prune_model's own copy
     if options.retrain:
         train = options.train or str(model.args.get("input", ""))
         if not train or not Path(train).is_file():
@@ -144,13 +156,14 @@ def retrain(model: FastTextModel, train: str, options: QuantizeOptions) -> FastT
 
 
 def quantize_file(cfg: QuantizeConfig) -> tuple[Path, Path, int, int]:
-    """Quantize ``cfg.input`` into ``cfg.output`` (``.safetensors`` appended unless present).
+    """Quantize ``cfg.input`` into ``cfg.output`` (``.safetensors``, or with ``-saveFormat
+    ftz`` ``.ftz``, appended unless present).
 
     Returns:
         (input path, written path, size before, size after) in bytes.
     """
-    src, dst = Path(cfg.input), cfg.output
-    out = Path(dst if dst.endswith(".safetensors") else dst + ".safetensors")
+    src, dst, suffix = Path(cfg.input), cfg.output, "." + cfg.options.save_format
+    out = Path(dst if dst.endswith(suffix) else dst + suffix)
     # before the model is read: a bad path is one line, not a traceback after the work
     require_file(src, "model file", "give a PREFIX.safetensors written by danlu supervised")
     check_output_file(out, "-output")
@@ -158,5 +171,9 @@ def quantize_file(cfg: QuantizeConfig) -> tuple[Path, Path, int, int]:
     if not isinstance(model, FastTextModel):
         raise UsageError(f"{src} holds a -model {model.args.get('model')} network: danlu "
                          "quantize shrinks the fastText model (-model fasttext)")  # fmt: skip
-    quantize_model(model, cfg.options).save(out)
+    small = quantize_model(model, cfg.options)
+    if cfg.options.save_format == "ftz":
+        write_ftz(small, out)
+    else:
+        small.save(out)
     return src, out, src.stat().st_size, out.stat().st_size

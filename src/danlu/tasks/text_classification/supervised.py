@@ -9,9 +9,10 @@
 - otherwise the fastText model (:func:`train.train_fasttext`).
 
 The command line and the Python API both call it; the command prints and saves. Before
-any data is read it checks the paths (``-input`` is a file, ``PREFIX.safetensors`` can be
-written: a mistake there is one line, not a traceback after the training) and warns, once,
-when the input looks like Chinese that was not cut into words (:func:`warn_unsegmented`).
+any data is read it checks the paths (``-input`` is a file, ``PREFIX.safetensors`` or, with
+``-saveFormat bin``, ``PREFIX.bin`` can be written: a mistake there is one line, not a
+traceback after the training) and warns, once, when the input looks like Chinese that was
+not cut into words (:func:`warn_unsegmented`).
 
 Example:
     >>> cfg = SupervisedConfig(input="train.txt", output="m")
@@ -61,7 +62,7 @@ def train_classifier(cfg: SupervisedConfig) -> Trained:
     """
     require_file(cfg.input)
     if cfg.output:  # the API trains without writing (output "")
-        check_output_file(cfg.output + ".safetensors", "-output")
+        check_output_file(f"{cfg.output}.{cfg.save_format}", "-output")
     warn_unsegmented(cfg)
     if cfg.model != "fasttext":  # run files go to cfg.output + ".run"
         from danlu.tasks.text_classification.neural_train import train_neural

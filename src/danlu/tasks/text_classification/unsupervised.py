@@ -15,7 +15,7 @@ a zero row (fastText keeps its random initial values, which only the vectors of
 out-of-vocabulary words read); see also :mod:`word_engine`.
 
 The model is a :class:`FastTextModel` without labels (``args["model"]`` is ``skipgram`` or
-``cbow``); :func:`fasttext_bin.write_bin` writes it as fastText's ``.bin`` and
+``cbow``); :func:`fasttext_bin_write.write_bin` writes it as fastText's ``.bin`` and
 :func:`vectors.write_vec` as ``.vec``.
 
 Example:
