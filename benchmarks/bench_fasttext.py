@@ -16,6 +16,11 @@ as a user sees it: ``danlu supervised ...`` against
 - ``danlu quantize``: size, accuracy and time, int8 and product quantization;
 - multi-label bdci-car-2018 (fixed 80/20 split by ``content_id``): micro-F1 of ``-loss zlpr``
   and ``-loss ova``;
+- start-up against per-epoch cost (``-wordNgrams 1``): the interpreter and imports alone
+  (``python -c "import fasttext"`` against ``python -c "import danlu.cli"``, median of 5), and
+  from the whole-process times at ``-epoch 5`` and ``-epoch 25`` the cost of one epoch,
+  ``(t25 - t5) / 20``, and the fixed cost (start-up, reading, dictionary, saving),
+  ``t5 - 5 x epoch``;
 - the visiting order: the official fastText reads the training file in its given order every
   epoch, danlu reshuffles it each epoch. For ``hs`` and ``ova`` the official tool also trains
   on a copy of the file shuffled with each seed, next to its runs on the file as given.
@@ -43,7 +48,7 @@ from _util import markdown_table
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PY = sys.executable
-REPEATS = 2
+REPEATS = 3
 SEEDS = 4
 
 
@@ -175,6 +180,25 @@ def _spread(xs: list[float]) -> str:
     return f"{statistics.mean(ok):.4f} ± {statistics.stdev(ok):.4f}{note}"
 
 
+def _startup_rows(times: dict[tuple[int, int, str], tuple[float, float]], n: int) -> list[list]:
+    """Imports, fixed and per-epoch seconds of each tool (empty without the -epoch 25 run)."""
+    if (1, 25, "softmax") not in times:
+        return []
+    imports = {"official": "import fasttext", "danlu": "import danlu.cli"}
+    rows = []
+    for i, tool in enumerate(("official", "danlu")):
+        walls = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            subprocess.run([PY, "-c", imports[tool]], check=True)
+            walls.append(time.perf_counter() - t0)
+        t5, t25 = times[1, 5, "softmax"][i], times[1, 25, "softmax"][i]
+        epoch = (t25 - t5) / 20
+        rows.append([tool, f"{sorted(walls)[n // 2]:.3f}", f"{t5 - 5 * epoch:.3f}",
+                     f"{epoch:.4f}", f"{t5:.2f}", f"{t25:.2f}"])  # fmt: skip
+    return rows
+
+
 def _official_on_shuffled(tmp: Path, train: Path, dev: Path, opts: dict) -> list[float]:
     """Official accuracy per seed on a copy of ``train`` shuffled with that seed."""
     import fasttext as official_ft
@@ -210,6 +234,7 @@ def run(quick: bool = False) -> str:
             {"wordNgrams": 2, "epoch": 5, "loss": "ova"},
         ]
     rows, qrows, order = [], [], []
+    times: dict[tuple[int, int, str], tuple[float, float]] = {}  # (official, danlu) seconds
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         train, dev = tmp / "train.txt", tmp / "dev.txt"
@@ -220,6 +245,7 @@ def run(quick: bool = False) -> str:
             r = _compare(tmp, train, dev, opts, 1 if quick else REPEATS, 1 if quick else SEEDS)
             (aos, ads), (to, td), (mo, md), (so, sd) = r["acc"], r["time"], r["mem"], r["speed"]
             ad = ads[0]  # the timed run's model, the one quantized below
+            times[s["wordNgrams"], s["epoch"], s["loss"]] = (to, td)
             name = f"-wordNgrams {s['wordNgrams']} -epoch {s['epoch']} -loss {s['loss']}"
             if not quick and s["loss"] in ("hs", "ova"):
                 shuffled = _official_on_shuffled(tmp, train, dev, opts)
@@ -284,6 +310,14 @@ def run(quick: bool = False) -> str:
            "Targets: shrink >= 10x, at most 0.5 points lost.\n\n"
            + markdown_table(["danlu quantize", "MB before", "MB after", "shrink", "acc before",
                              "acc after", "points", "seconds"], qrows) + "\n")  # fmt: skip
+    startup = _startup_rows(times, 3 if quick else 5)
+    if startup:
+        out += ("\n### Start-up and per-epoch cost (-wordNgrams 1 -loss softmax)\n\n"
+                "Imports: `python -c 'import fasttext'` against `python -c 'import danlu.cli'` "
+                "(median of 5). One epoch: (t25 - t5) / 20 from the whole-process times above; "
+                "fixed: t5 - 5 x one epoch (interpreter, imports, reading, dictionary, saving).\n\n"
+                + markdown_table(["tool", "imports s", "fixed s", "one epoch s", "-epoch 5 s",
+                                  "-epoch 25 s"], startup) + "\n")  # fmt: skip
     if bdci:
         out += ("\n### Multi-label: bdci-car-2018 (80/20 split by content_id, seed 0; "
                 "-epoch 25 -lr 0.5 -wordNgrams 2; every label with probability >= 0.5)\n\n"
