@@ -21,17 +21,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
-from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.hashing import fnv1a32, fnv1a32_many, word_ngram_buckets
 
-__all__ = ["EOS", "Dictionary", "char_ngram_buckets", "char_ngrams"]
+__all__ = ["EOS", "Dictionary", "Tokens", "char_ngram_buckets", "char_ngrams"]
 
 EOS = "</s>"
 
@@ -55,9 +55,30 @@ def char_ngrams(word: str, minn: int, maxn: int) -> list[str]:
     return out
 
 
+def _ranked(counts: np.ndarray, min_count: int) -> np.ndarray:
+    """fastText's order of a vocabulary: the indices of the entries counted at least
+    ``min_count`` times, most frequent first, ties in their given order (first sight).
+    With ``min_count <= 1`` all are kept (``</s>`` of an empty corpus too)."""
+    keep = np.flatnonzero(counts >= min_count) if min_count > 1 else np.arange(len(counts))
+    return keep[np.argsort(-counts[keep], kind="stable")]
+
+
 def char_ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> list[int]:
     """Bucket ids (``fnv1a32 % bucket``) of :func:`char_ngrams`."""
     return [fnv1a32(g) % bucket for g in char_ngrams(word, minn, maxn)]
+
+
+class Tokens(Protocol):
+    """The tokens of L lines, concatenated without ``</s>``: what
+    :meth:`Dictionary.encode_ids` needs to know of them beyond their rows (for n-grams)."""
+
+    def distinct(self) -> tuple[list[str], np.ndarray]:
+        """The distinct tokens (D,) and the index int64 (T,) of each token among them."""
+        ...
+
+    def hashes(self, ids: np.ndarray) -> np.ndarray:
+        """fastText's hash uint64 (T,) of each token (``ids``: their rows, -1: none)."""
+        ...
 
 
 @dataclass
@@ -72,12 +93,25 @@ class Dictionary:
     bucket: int = 2_000_000
     minn: int = 0
     maxn: int = 0
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._index = {w: i for i, w in enumerate(self.words)}
-        self._label_index = {w: i for i, w in enumerate(self.labels)}
         self._hashes: np.ndarray | None = None
+
+    # built on first use: training with the compiled reader never looks a word up
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+    @cached_property
+    def _label_index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.labels)}
+
+    @cached_property
+    def _eos_row(self) -> int:
+        try:
+            return self.words.index(EOS)  # usually the first few: as frequent as lines
+        except ValueError:
+            return -1
 
     @property
     def nwords(self) -> int:
@@ -99,25 +133,61 @@ class Dictionary:
     ) -> Dictionary:
         """Count words (one ``</s>`` per line) and labels; keep those frequent enough
         (``require_labels=False``: a word-vector model, labels optional)."""
-        wc: Counter[str] = Counter(chain.from_iterable(words))
-        wc[EOS] += len(words)
+        wc: Counter[str] = Counter(chain.from_iterable(words))  # in order of first sight
         lc: Counter[str] = Counter(chain.from_iterable(labels))
-        # most frequent first; the sort is stable (ties keep first-seen order) with reverse
-        by_count = itemgetter(1)
-        kept_w = sorted(wc.items() if min_count <= 1 else
-                        ((w, c) for w, c in wc.items() if c >= min_count),
-                        key=by_count, reverse=True)  # fmt: skip
-        kept_l = sorted(
-            ((w, c) for w, c in lc.items() if c >= min_count_label), key=by_count, reverse=True
-        )
-        if not kept_l and require_labels:
+        return cls.from_counts(
+            list(wc), list(wc.values()), list(lc), list(lc.values()), len(words),
+            min_count, min_count_label, require_labels, **settings,
+        )[0]  # fmt: skip
+
+    @classmethod
+    def from_counts(
+        cls,
+        words: Sequence[str],
+        word_counts: Sequence[int] | np.ndarray,
+        labels: Sequence[str],
+        label_counts: Sequence[int] | np.ndarray,
+        n_lines: int,
+        min_count: int = 1,
+        min_count_label: int = 0,
+        require_labels: bool = True,
+        **settings: Any,
+    ) -> tuple[Dictionary, np.ndarray]:
+        """The dictionary of ``n_lines`` lines whose words and labels were counted.
+
+        ``words`` and ``labels`` are in order of first sight. One ``</s>`` per line joins the
+        words (at its place if the text holds the token ``</s>``, else last). Kept are the
+        entries seen ``min_count`` (labels: ``min_count_label``) times, most frequent
+        first, ties in order of first sight (fastText's order).
+
+        Returns:
+            (dictionary, rows int64 (len(words) + 1,)): the row of each of ``words``, then
+            of ``</s>``; -1 for those left out.
+        """
+        given = len(words)
+        words = list(words)
+        counts = np.array(word_counts, np.int64)
+        try:
+            eos = words.index(EOS)
+        except ValueError:
+            eos = given
+            words.append(EOS)
+            counts = np.append(counts, 0)
+        counts[eos] += n_lines
+        order = _ranked(counts, min_count)
+        lcounts = np.asarray(label_counts, np.int64)
+        label_order = _ranked(lcounts, min_count_label)
+        if not len(label_order) and require_labels:
             raise UsageError(
                 f"no label is seen at least -minCountLabel {min_count_label} times; lower it"
             )
-        return cls(
-            [w for w, _ in kept_w], [c for _, c in kept_w],
-            [w for w, _ in kept_l], [c for _, c in kept_l], **settings,
+        row = np.full(len(words), -1, np.int64)
+        row[order] = np.arange(len(order))
+        dictionary = cls(
+            [words[i] for i in order.tolist()], counts[order].tolist(),
+            [labels[i] for i in label_order.tolist()], lcounts[label_order].tolist(), **settings,
         )  # fmt: skip
+        return dictionary, np.append(row[:given], row[eos])
 
     def with_words(self, words: Sequence[str]) -> Dictionary:
         """This dictionary with each of ``words`` counted once more (new ones enter with
@@ -133,9 +203,11 @@ class Dictionary:
         counts = dict(zip(self.words, self.word_counts, strict=True))
         for w in words:
             counts[w] = counts.get(w, 0) + 1
-        ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)  # stable on ties
+        names = list(counts)
+        values = np.fromiter(counts.values(), np.int64, len(counts))
+        order = _ranked(values, 1).tolist()
         return Dictionary(
-            [w for w, _ in ranked], [c for _, c in ranked], list(self.labels),
+            [names[i] for i in order], values[order].tolist(), list(self.labels),
             list(self.label_counts), self.word_ngrams, self.bucket, self.minn, self.maxn,
         )  # fmt: skip
 
@@ -161,14 +233,26 @@ class Dictionary:
             (rows int64 (R,), offsets int64 (L + 1,)): line ``i`` owns
             ``rows[offsets[i]:offsets[i+1]]``; n-gram rows are ``nwords + bucket``.
         """
-        n_lines = len(lines)
-        raw_len = np.fromiter(map(len, lines), dtype=np.int64, count=n_lines)
+        flat = list(chain.from_iterable(lines))
+        raw_len = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+        return self.encode_ids(self.word_ids(flat), raw_len, _Listed(flat, self))
+
+    def encode_ids(
+        self, ids: np.ndarray, raw_len: np.ndarray, tokens: Tokens
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode` of lines given as the rows of their tokens.
+
+        Args:
+            ids: int64 (T,) the row of every token, lines concatenated, no ``</s>``
+                (-1: out of vocabulary).
+            raw_len: int64 (L,) tokens per line.
+            tokens: the same T tokens as strings and hashes (for the n-grams).
+        """
+        n_lines = len(raw_len)
         lengths = raw_len + 1  # with </s>
         line_of = np.repeat(np.arange(n_lines, dtype=np.int64), lengths)
-        flat = list(chain.from_iterable(lines))
-        eos = self._index.get(EOS, -1)
-        ids = np.fromiter(map(self._index.get, flat, repeat(-1)), np.int64, len(flat))
-        ids = np.insert(ids, np.cumsum(raw_len), eos)  # </s> at every line end
+        ends = np.cumsum(raw_len)  # where each line's </s> goes
+        token_ids, ids = ids, np.insert(ids, ends, self._eos_row)
         parts_rows: list[np.ndarray] = []
         parts_line: list[np.ndarray] = []
         if self.maxn <= 0:
@@ -177,11 +261,9 @@ class Dictionary:
             parts_line.append(line_of[keep])
         else:
             # per distinct token: its rows (id and/or char n-grams), then expanded
-            distinct = list(dict.fromkeys(flat))
-            distinct.append(EOS)
-            local = {t: i for i, t in enumerate(distinct)}  # EOS: its last index
-            tok = np.fromiter(map(local.__getitem__, flat), np.int64, len(flat))
-            tok = np.insert(tok, np.cumsum(raw_len), local[EOS])
+            distinct, tok = tokens.distinct()
+            distinct = [*distinct, EOS]
+            tok = np.insert(tok, ends, len(distinct) - 1)
             sub = [self._subword_rows(t, self._index.get(t, -1)) for t in distinct]
             sizes = np.fromiter((len(x) for x in sub), np.int64, len(sub))
             rows_flat = np.fromiter((r for x in sub for r in x), np.int64, int(sizes.sum()))
@@ -191,25 +273,19 @@ class Dictionary:
             begin = np.repeat(starts[tok] - (np.cumsum(occ) - occ), occ)
             parts_rows.append(rows_flat[begin + np.arange(total)])
             parts_line.append(np.repeat(line_of, occ))
-        if self.word_ngrams > 1:
-            hashes = self._word_hashes()[np.maximum(ids, 0)]
-            is_eos = np.zeros(ids.size, bool)
-            is_eos[np.cumsum(lengths) - 1] = True
-            hashes[is_eos] = fnv1a32(EOS)  # also right when </s> was pruned away
-            oov = np.flatnonzero((ids < 0) & ~is_eos)
-            if oov.size:  # hash out-of-vocabulary tokens too: they still form n-grams
-                pos = oov - line_of[oov]  # index in `flat` (one </s> per earlier line)
-                hashes[oov] = fnv1a32_many([flat[i] for i in pos])
+        if self.word_ngrams > 1:  # out-of-vocabulary tokens take part too
+            hashes = np.insert(tokens.hashes(token_ids), ends, np.uint64(fnv1a32(EOS)))
             b, lo = word_ngram_buckets(hashes, line_of, self.word_ngrams, self.bucket)
             parts_rows.append(b + self.nwords)
             parts_line.append(lo)
         rows = np.concatenate(parts_rows)
         owner = np.concatenate(parts_line)
-        order = np.argsort(owner, kind="stable")
-        counts = np.bincount(owner, minlength=n_lines)
+        if len(parts_rows) > 1:  # each part is in line order: group them by line
+            order = np.argsort(owner, kind="stable")
+            rows, owner = rows[order], owner[order]
         offsets = np.zeros(n_lines + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        return rows[order], offsets
+        np.cumsum(np.bincount(owner, minlength=n_lines), out=offsets[1:])
+        return rows, offsets
 
     def _word_hashes(self) -> np.ndarray:
         if self._hashes is None:
@@ -244,3 +320,24 @@ class Dictionary:
             list(meta["labels"]), list(meta["label_counts"]),
             int(meta["word_ngrams"]), int(meta["bucket"]), int(meta["minn"]), int(meta["maxn"]),
         )  # fmt: skip
+
+
+@dataclass
+class _Listed:
+    """:class:`Tokens` given as strings (:meth:`Dictionary.encode`)."""
+
+    flat: list[str]
+    dictionary: Dictionary
+
+    def distinct(self) -> tuple[list[str], np.ndarray]:
+        distinct = list(dict.fromkeys(self.flat))
+        local = {t: i for i, t in enumerate(distinct)}
+        return distinct, np.fromiter(map(local.__getitem__, self.flat), np.int64, len(self.flat))
+
+    def hashes(self, ids: np.ndarray) -> np.ndarray:
+        hashes = np.empty(len(ids), np.uint64)
+        known = ids >= 0
+        hashes[known] = self.dictionary._word_hashes()[ids[known]]
+        oov = np.flatnonzero(~known)  # out-of-vocabulary tokens: hashed from their strings
+        hashes[oov] = fnv1a32_many([self.flat[i] for i in oov.tolist()])
+        return hashes

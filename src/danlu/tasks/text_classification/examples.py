@@ -28,6 +28,7 @@ import numpy as np
 from danlu.tasks.text_classification.config import SupervisedConfig
 from danlu.tasks.text_classification.data import LabeledCorpus
 from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.fast_reader import Corpus, TokenizedCorpus
 from danlu.tasks.text_classification.losses import OutputLoss
 from danlu.tasks.text_classification.model import FastTextModel
 
@@ -43,13 +44,13 @@ class Examples:
     """
 
     def __init__(
-        self, corpus: LabeledCorpus, dictionary: Dictionary, init: FastTextModel | None = None
+        self, corpus: Corpus, dictionary: Dictionary, init: FastTextModel | None = None
     ) -> None:
-        n = len(corpus.labels)
-        given = np.fromiter(map(len, corpus.labels), np.int64, n)
-        index = {label: i for i, label in enumerate(dictionary.labels)}
-        ids = np.fromiter(map(index.get, chain.from_iterable(corpus.labels), repeat(-1)),
-                          np.int64, int(given.sum()))  # fmt: skip
+        if isinstance(corpus, TokenizedCorpus):
+            ids, given, rows, self.offsets, n_words = corpus.encode(dictionary)
+        else:
+            ids, given, rows, self.offsets, n_words = _encode(corpus, dictionary)
+        n = len(given)
         known = ids >= 0  # labels below -minCountLabel are dropped
         self.label_flat = ids[known]
         sizes = np.bincount(np.repeat(np.arange(n), given)[known], minlength=n)
@@ -57,7 +58,6 @@ class Examples:
         np.cumsum(sizes, out=self.label_off[1:])
         self.n_labels = sizes
         self.kept = np.flatnonzero(sizes > 0)  # lines with a known label
-        rows, self.offsets = dictionary.encode(corpus.words)
         if init is not None:  # continue a model: its rows; absent buckets -> a void row
             self.rows = init.compact_rows(rows).astype(np.int64)
             self.buckets = init.ngram_buckets
@@ -65,13 +65,12 @@ class Examples:
         else:  # compact table: words, then only the n-gram buckets that occur in training
             nwords = dictionary.nwords
             gram = rows >= nwords
-            self.buckets, inverse = np.unique(rows[gram] - nwords, return_inverse=True)
+            self.buckets, inverse = _distinct(rows[gram] - nwords, dictionary.bucket)
             self.rows = rows.copy()
             self.rows[gram] = nwords + inverse
             self.n_rows = nwords + self.buckets.size
         self.lengths = np.diff(self.offsets)
-        # tokens fastText counts per line: words, labels and </s>
-        self.ntok = np.fromiter(map(len, corpus.words), np.int64, n) + given + 1
+        self.ntok = n_words + given + 1  # tokens fastText counts per line: with </s>
         self.total = int(corpus.ntokens)
 
     def max_share(self) -> float:
@@ -88,6 +87,29 @@ class Examples:
             return 0.0
         weight = np.repeat(1.0 / np.maximum(self.lengths, 1), self.lengths)  # per row occurrence
         return float(np.bincount(self.rows, weights=weight).max() / len(self.lengths))
+
+
+def _distinct(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of ``values`` in ``[0, size)``, by a
+    table of ``size`` flags where that is cheaper than sorting (a quarter of the time for
+    the 530,000 bigrams of 45,000 titles in 2,000,000 buckets)."""
+    if size > 8 * len(values):
+        return np.unique(values, return_inverse=True)
+    seen = np.zeros(size, bool)
+    seen[values] = True
+    rank = np.cumsum(seen, dtype=np.int64) - 1
+    return np.flatnonzero(seen), rank[values]
+
+
+def _encode(corpus: LabeledCorpus, dictionary: Dictionary) -> tuple[np.ndarray, ...]:
+    """:meth:`fast_reader.TokenizedCorpus.encode` of a corpus read in Python."""
+    n = len(corpus.labels)
+    given = np.fromiter(map(len, corpus.labels), np.int64, n)
+    index = {label: i for i, label in enumerate(dictionary.labels)}
+    ids = np.fromiter(map(index.get, chain.from_iterable(corpus.labels), repeat(-1)),
+                      np.int64, int(given.sum()))  # fmt: skip
+    rows, offsets = dictionary.encode(corpus.words)
+    return ids, given, rows, offsets, np.fromiter(map(len, corpus.words), np.int64, n)
 
 
 @dataclass

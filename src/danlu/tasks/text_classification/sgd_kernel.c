@@ -15,7 +15,8 @@
  * label of the line).
  *
  * train_words does fastText's word-vector models (cbow, skipgram) over one worker's lines;
- * see WordJob below and word_engine.py.
+ * see WordJob below and word_engine.py. read_tokens reads a training file: its tokens,
+ * counted and numbered (fast_reader.py; see ReadJob below).
  *
  * The file is compiled twice by including itself: REAL float (suffix _f32) and double
  * (_f64, for the float64 tests). Built and loaded at run time by sgd_kernel.py.
@@ -23,6 +24,7 @@
 #ifndef REAL
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum Loss { LOSS_SOFTMAX = 0, LOSS_HS = 1, LOSS_NS = 2, LOSS_OVA = 3, LOSS_ZLPR = 4 };
@@ -102,6 +104,186 @@ typedef struct {
 
 #define MINSTD_M 2147483647ULL
 static inline uint64_t minstd(uint64_t *x) { return *x = (*x * 48271ULL) % MINSTD_M; }
+
+/* ---- read_tokens: a fastText training file, tokenised and counted (fast_reader.py) ----
+ *
+ * The same reading as data.py's whitespace tokenizer (read_labeled_file, tested equal):
+ * lines end where Python's str.splitlines ends them (\n, \r, \r\n, \v, \f, \x1c, \x1d,
+ * \x1e, U+0085, U+2028, U+2029); inside a line, tokens are separated by space, tab and NUL
+ * (fastText's other separators, \v \f \r, already end the line). A token that starts with
+ * the label prefix is a label. A line with a label is kept: its words and its labels go to
+ * word_tok / label_tok as ids of the distinct tokens (numbered in order of first sight in
+ * the kept lines), and count[id] counts them; a line without one is skipped (counted in
+ * skipped when it has a token). ntokens: every token of every line, plus one per line.
+ *
+ * Called twice: with word_off == NULL it only counts (lines, words, labels) so that the
+ * caller can size the outputs; then it fills them. The distinct tokens are interned in an
+ * open-addressing table keyed by fastText's hash (fnv1a32 of the bytes, each byte
+ * sign-extended: hashing.py), which is also returned: the word n-grams need it. */
+typedef struct {
+    const uint8_t *text;               /* the file's bytes */
+    int64_t n;
+    const uint8_t *prefix;             /* the label prefix */
+    int64_t prefix_len;
+    int32_t *word_tok, *label_tok;     /* out: distinct id of each word / label, kept lines */
+    int64_t *word_off, *label_off;     /* out: line i's words word_tok[word_off[i]:word_off[i+1]] */
+    int64_t *count;                    /* out, per distinct token: occurrences in kept lines */
+    uint32_t *hash;                    /* out: fastText's hash */
+    uint8_t *is_label;                 /* out: 1 for a label */
+    uint8_t *strings;                  /* out: the distinct tokens, each followed by '\n' */
+    int64_t *first;                    /* out: token id starts at strings[first[id]] */
+    int64_t n_lines, n_words, n_labels; /* out: kept lines, their words and labels */
+    int64_t n_distinct, strings_len, skipped, ntokens; /* out */
+} ReadJob;
+
+/* byte classes: 1 separates tokens, 2 may start a line break (see line_break) */
+static const uint8_t BYTE_CLASS[256] = {
+    [' '] = 1, ['\t'] = 1, [0] = 1, ['\n'] = 2, ['\r'] = 2, ['\v'] = 2, ['\f'] = 2,
+    [0x1c] = 2, [0x1d] = 2, [0x1e] = 2, [0xc2] = 2, [0xe2] = 2,
+};
+
+/* length of the line break at p (0: none): str.splitlines' breaks in UTF-8 */
+static inline int64_t line_break(const uint8_t *p, const uint8_t *end) {
+    switch (*p) {
+    case '\r': return p + 1 < end && p[1] == '\n' ? 2 : 1;
+    case 0xc2: return p + 1 < end && p[1] == 0x85 ? 2 : 0;                         /* U+0085 */
+    case 0xe2: return p + 2 < end && p[1] == 0x80 && (p[2] | 1) == 0xa9 ? 3 : 0; /* U+2028/9 */
+    default: return BYTE_CLASS[*p] == 2;
+    }
+}
+
+/* end of the token that starts at p */
+static inline const uint8_t *token_end(const uint8_t *p, const uint8_t *end) {
+    for (; p < end; p++) {
+        const uint8_t c = BYTE_CLASS[*p];
+        if (c == 1 || (c == 2 && line_break(p, end))) break;
+    }
+    return p;
+}
+
+static inline uint32_t fasttext_hash(const uint8_t *s, int64_t len) {
+    uint32_t h = 2166136261u;
+    for (int64_t i = 0; i < len; i++) h = (h ^ (uint32_t)(int32_t)(int8_t)s[i]) * 16777619u;
+    return h;
+}
+
+typedef struct {
+    uint32_t hash; /* of the token in it */
+    int32_t id;    /* distinct id, or -1: empty */
+} Slot;
+
+typedef struct {
+    Slot *slot;
+    int bits; /* 2^bits slots */
+} Table;
+
+static inline uint64_t slot_of(uint32_t h, int bits) { /* Fibonacci hashing: the top bits */
+    return (uint32_t)(h * 2654435769u) >> (32 - bits);
+}
+
+/* a table of 2^bits empty slots holding the job's distinct tokens; 0, or -1: no memory */
+static int table_resize(Table *t, const ReadJob *job, int bits) {
+    Slot *slot = malloc(sizeof(Slot) << bits);
+    if (!slot) return -1;
+    memset(slot, 0xff, sizeof(Slot) << bits);
+    const uint64_t mask = (1ULL << bits) - 1;
+    for (int64_t id = 0; id < job->n_distinct; id++) {
+        uint64_t i = slot_of(job->hash[id], bits);
+        while (slot[i].id >= 0) i = (i + 1) & mask;
+        slot[i] = (Slot){job->hash[id], (int32_t)id};
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->bits = bits;
+    return 0;
+}
+
+/* the id of the token s[0:len] (a new one on first sight), or -1 when out of memory */
+static int64_t intern(ReadJob *job, Table *t, const uint8_t *s, int64_t len, int label) {
+    const uint32_t h = fasttext_hash(s, len);
+    const uint64_t mask = (1ULL << t->bits) - 1;
+    uint64_t i = slot_of(h, t->bits);
+    for (; t->slot[i].id >= 0; i = (i + 1) & mask) {
+        const int32_t id = t->slot[i].id;
+        if (t->slot[i].hash == h && job->first[id + 1] - job->first[id] == len + 1 &&
+            memcmp(job->strings + job->first[id], s, (size_t)len) == 0)
+            return id;
+    }
+    const int64_t id = job->n_distinct++;
+    t->slot[i] = (Slot){h, (int32_t)id};
+    job->hash[id] = h;
+    job->is_label[id] = (uint8_t)label;
+    job->count[id] = 0;
+    memcpy(job->strings + job->strings_len, s, (size_t)len);
+    job->strings_len += len;
+    job->strings[job->strings_len++] = '\n';
+    job->first[id + 1] = job->strings_len;
+    if (2 * job->n_distinct > (1LL << t->bits) && table_resize(t, job, t->bits + 1)) return -1;
+    return id;
+}
+
+/* 0, or -1 when out of memory */
+int64_t read_tokens(ReadJob *job) {
+    const uint8_t *p = job->text, *end = job->text + job->n;
+    const int fill = job->word_off != NULL;
+    const int64_t plen = job->prefix_len;
+    Table table = {NULL, 0};
+    job->n_lines = job->n_words = job->n_labels = job->n_distinct = job->strings_len = 0;
+    job->skipped = job->ntokens = 0;
+    if (fill) {
+        if (table_resize(&table, job, 10)) return -1;
+        job->first[0] = 0;
+        job->word_off[0] = job->label_off[0] = 0;
+    }
+    while (p < end) { /* one line */
+        int64_t k = 0, labels = 0, brk = 0;
+        const uint8_t *q = p;
+        while (q < end) { /* its end, its tokens and labels */
+            const uint8_t c = BYTE_CLASS[*q];
+            if (c == 2 && (brk = line_break(q, end))) break;
+            if (c == 1) {
+                q++;
+                continue;
+            }
+            const uint8_t *e = token_end(q, end);
+            k++;
+            labels += e - q >= plen && memcmp(q, job->prefix, (size_t)plen) == 0;
+            q = e;
+        }
+        job->ntokens += k + 1;
+        if (labels == 0) {
+            job->skipped += k > 0;
+        } else if (!fill) {
+            job->n_words += k - labels;
+            job->n_labels += labels;
+            job->n_lines++;
+        } else {
+            for (const uint8_t *s = p; s < q;) {
+                if (BYTE_CLASS[*s] == 1) {
+                    s++;
+                    continue;
+                }
+                const uint8_t *e = token_end(s, q);
+                const int label = e - s >= plen && memcmp(s, job->prefix, (size_t)plen) == 0;
+                const int64_t id = intern(job, &table, s, e - s, label);
+                if (id < 0) {
+                    free(table.slot);
+                    return -1;
+                }
+                job->count[id]++;
+                if (label) job->label_tok[job->n_labels++] = (int32_t)id;
+                else job->word_tok[job->n_words++] = (int32_t)id;
+                s = e;
+            }
+            job->n_lines++;
+            job->word_off[job->n_lines] = job->n_words;
+            job->label_off[job->n_lines] = job->n_labels;
+        }
+        p = q + brk;
+    }
+    free(table.slot);
+    return 0;
+}
 
 #define REAL float
 #define SUFFIX(name) name##_f32

@@ -3,11 +3,13 @@
 fastText trains one example at a time. In numpy a step costs tens of microseconds of
 call overhead whatever its size, so the numpy trainer (``train._EpochRunner``) groups
 examples into mini-batches. This module builds the same step, one example at a time as
-fastText does, from a ~150-line C file: on first use it is compiled with the system C
-compiler (``$CC``, else ``cc``) into a cache directory (``$DANLU_CACHE``, else
+fastText does, from a C file: on first use it is compiled with the system C compiler
+(``$CC``, else ``cc``) into a cache directory (``$DANLU_CACHE``, else
 ``$XDG_CACHE_HOME/danlu`` or ``~/.cache/danlu``) and loaded with ctypes. A later run
 loads the cached library (about a millisecond). Without a compiler, :func:`load`
-returns None and training uses numpy; ``-engine numpy`` asks for that explicitly.
+returns None and training uses numpy; ``-engine numpy`` asks for that explicitly. The
+same library reads a training file (``read_tokens``, :class:`ReadJob`: :mod:`fast_reader`;
+without it the file is read in Python).
 
 ctypes releases the GIL during the call, so ``-thread N`` runs N Python threads on the
 same arrays without locks: fastText's Hogwild (``c_engine`` fills the :class:`Job`).
@@ -33,7 +35,16 @@ import numpy as np
 
 from danlu.tasks.text_classification.config import LOSSES
 
-__all__ = ["LOSS_CODES", "Job", "Kernel", "WordJob", "load", "pointer", "unavailable_reason"]
+__all__ = [
+    "LOSS_CODES",
+    "Job",
+    "Kernel",
+    "ReadJob",
+    "WordJob",
+    "load",
+    "pointer",
+    "unavailable_reason",
+]
 
 SOURCE = Path(__file__).with_name("sgd_kernel.c")
 LOSS_CODES = {name: i for i, name in enumerate(LOSSES)}  # enum Loss in sgd_kernel.c
@@ -119,6 +130,33 @@ class WordJob(ctypes.Structure):
     ]
 
 
+class ReadJob(ctypes.Structure):
+    """Mirror of ``ReadJob`` in ``sgd_kernel.c``: a training file to tokenise and count."""
+
+    _fields_ = [
+        ("text", ctypes.c_void_p),
+        ("n", ctypes.c_int64),
+        ("prefix", ctypes.c_char_p),
+        ("prefix_len", ctypes.c_int64),
+        ("word_tok", ctypes.c_void_p),
+        ("label_tok", ctypes.c_void_p),
+        ("word_off", _i64),
+        ("label_off", _i64),
+        ("count", _i64),
+        ("hash", ctypes.c_void_p),
+        ("is_label", ctypes.c_void_p),
+        ("strings", ctypes.c_void_p),
+        ("first", _i64),
+        ("n_lines", ctypes.c_int64),
+        ("n_words", ctypes.c_int64),
+        ("n_labels", ctypes.c_int64),
+        ("n_distinct", ctypes.c_int64),
+        ("strings_len", ctypes.c_int64),
+        ("skipped", ctypes.c_int64),
+        ("ntokens", ctypes.c_int64),
+    ]
+
+
 def pointer(array: np.ndarray | None, dtype: Any) -> Any:
     """The data pointer of a C-contiguous ``array`` of ``dtype`` (None: NULL)."""
     if array is None:
@@ -133,8 +171,9 @@ def pointer(array: np.ndarray | None, dtype: Any) -> Any:
 
 class Kernel:
     """The loaded library: ``train_share(job, dtype)`` runs one worker's share of the
-    classifier, ``train_words(job, dtype)`` of a word-vector model; ``decayed_lr`` is the
-    C copy of :func:`numpy_engine.decayed_lr` (for the tests)."""
+    classifier, ``train_words(job, dtype)`` of a word-vector model, ``read_tokens(job)``
+    reads a training file (:mod:`fast_reader`); ``decayed_lr`` is the C copy of
+    :func:`numpy_engine.decayed_lr` (for the tests)."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         self.decayed_lr = lib.decayed_lr
@@ -148,6 +187,9 @@ class Kernel:
                 fn.argtypes = [ctypes.POINTER(struct)]
                 fn.restype = ctypes.c_int64
                 self._fns[name, np.dtype(dtype)] = fn
+        self._read = lib.read_tokens
+        self._read.argtypes = [ctypes.POINTER(ReadJob)]
+        self._read.restype = ctypes.c_int64
 
     def _call(self, name: str, job: Any, dtype: Any) -> None:
         fn = self._fns.get((name, np.dtype(dtype)))
@@ -160,6 +202,15 @@ class Kernel:
 
     def train_words(self, job: WordJob, dtype: Any) -> None:
         self._call("train_words", job, dtype)
+
+    def read_tokens(self, job: ReadJob) -> None:
+        """Fill ``job`` (counts only while ``job.word_off`` is NULL); see ``sgd_kernel.c``.
+
+        Raises:
+            MemoryError: its table of distinct tokens did not fit in memory.
+        """
+        if self._read(ctypes.byref(job)) != 0:
+            raise MemoryError("out of memory reading the tokens of a training file")
 
 
 _loaded: Kernel | None = None

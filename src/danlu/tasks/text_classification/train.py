@@ -16,6 +16,9 @@ Two engines take that step (``-engine``):
   shrinks at high ``-lr`` and when lines share much of their rows (short lines: ``</s>``
   is a large part of each), where summed updates would diverge.
 
+The file is read by the compiled reader (:mod:`fast_reader`: tokens counted and numbered
+in C) where it reads the same as :mod:`data`, else in Python.
+
 ``-thread N`` runs N Hogwild workers (:mod:`workers`: threads for ``c``, forked processes
 for ``numpy``); each takes its share of every epoch's shuffled examples
 (:class:`examples.Workload`). ``-thread 1`` is reproducible for a given ``-seed``; more
@@ -47,7 +50,6 @@ from danlu.errors import TrainingDiverged, UsageError
 from danlu.tasks.text_classification.c_engine import KernelEngine
 from danlu.tasks.text_classification.config import SupervisedConfig
 from danlu.tasks.text_classification.data import (
-    LabeledCorpus,
     copy_vectors,
     paused_gc,
     read_labeled_file,
@@ -55,6 +57,7 @@ from danlu.tasks.text_classification.data import (
 )
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.examples import Examples, Workload
+from danlu.tasks.text_classification.fast_reader import Corpus, build_dictionary, read_corpus
 from danlu.tasks.text_classification.losses import OutputLoss
 from danlu.tasks.text_classification.model import FastTextModel
 from danlu.tasks.text_classification.numpy_engine import NumpyEngine, auto_batch
@@ -73,12 +76,12 @@ MIN_WORKER_BATCH = 4  # examples a step that make a numpy worker process worth i
 def train_fasttext(cfg: SupervisedConfig, log: Log | None = None) -> FastTextModel:
     """Read ``cfg.input``, train (with ``-validation``: keep the best epoch, stop early),
     and return the model (not yet saved)."""
-    corpus = read_labeled_file(cfg.input, cfg.label, cfg.tokenizer)
+    corpus = read_corpus(cfg.input, cfg.label, cfg.tokenizer, compiled=cfg.engine != "numpy")
     if log is None and cfg.verbose > 1:
         log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     if log is not None:
         log(
-            f"Read {corpus.ntokens:,} tokens; {len(corpus.words):,} labeled lines"
+            f"Read {corpus.ntokens:,} tokens; {corpus.n_lines:,} labeled lines"
             + (f"; skipped {corpus.skipped:,} lines without a label" if corpus.skipped else "")
         )
     keep_best = _KeepBest(cfg, log) if cfg.validation else None
@@ -117,7 +120,7 @@ class _KeepBest:
 
 def train_supervised_corpus(
     cfg: SupervisedConfig,
-    corpus: LabeledCorpus,
+    corpus: Corpus,
     log: Log | None = None,
     on_epoch: OnEpoch | None = None,
     dtype: Any = np.float32,
@@ -135,13 +138,13 @@ def train_supervised_corpus(
 
 def _train(
     cfg: SupervisedConfig,
-    corpus: LabeledCorpus,
+    corpus: Corpus,
     log: Log | None,
     on_epoch: OnEpoch | None,
     dtype: Any,
     init: FastTextModel | None,
 ) -> FastTextModel:
-    if not corpus.words:
+    if not corpus.n_lines:
         raise UsageError(
             f"{cfg.input}: no line with a label (prefix {cfg.label!r}); fastText lines look "
             f"like '{cfg.label}sports the match ...'"
@@ -149,8 +152,8 @@ def _train(
     if init is not None:
         dictionary = init.dictionary
     else:
-        dictionary = Dictionary.build(
-            corpus.words, corpus.labels, cfg.min_count, cfg.min_count_label,
+        dictionary = build_dictionary(
+            corpus, cfg.min_count, cfg.min_count_label,
             word_ngrams=cfg.word_ngrams, bucket=cfg.bucket, minn=cfg.minn, maxn=cfg.maxn,
         )  # fmt: skip
     pretrained = None
