@@ -96,9 +96,10 @@ def write_bin(model: FastTextModel, path: str | Path) -> Path:
 
     def write(fh: IO[bytes]) -> None:
         fh.write(head + struct.pack("<2q", n_in, model.dim))
-        fh.write(model.input[: d.nwords].astype("<f4").tobytes())
+        fh.write(np.ascontiguousarray(model.input[: d.nwords], "<f4"))  # no copy if float32
         _write_bucket_rows(fh, model, bucket)
-        fh.write(b"\0" + struct.pack("<2q", *output.shape) + output.tobytes())  # qout, output
+        fh.write(b"\0" + struct.pack("<2q", *output.shape))  # qout, then the output rows
+        fh.write(np.ascontiguousarray(output, "<f4"))
 
     return atomic_write(path, write, size)
 
@@ -240,4 +241,4 @@ def _write_bucket_rows(fh: IO[bytes], model: FastTextModel, bucket: int) -> None
         block = np.zeros((stop - start, dim), "<f4")
         lo, hi = np.searchsorted(stored, [start, stop])
         block[stored[lo:hi] - start] = model.input[nwords + lo : nwords + hi]
-        fh.write(block.tobytes())
+        fh.write(block)

@@ -234,7 +234,7 @@ def format_vector(values: np.ndarray, digits: int = 5) -> str:
         >>> format_vector(np.array([0.123456, -1e-05, 2.0], np.float32))
         '0.12346 -1e-05 2 '
     """
-    return "".join(f"{float(x):.{digits}g} " for x in values)
+    return (f"%.{digits}g " * len(values)) % tuple(values.tolist())
 
 
 def write_vec(model: FastTextModel, path: str | Path) -> Path:
@@ -242,8 +242,9 @@ def write_vec(model: FastTextModel, path: str | Path) -> Path:
     vocabulary order (:func:`word_vector`, :func:`format_vector`)."""
     d = model.dictionary
     rows = vocabulary_vectors(model)
+    line = "%s " + "%.5g " * model.dim + "\n"  # format_vector's, with the word in front
     lines = [f"{d.nwords} {model.dim}\n"]
-    lines += [f"{w} {format_vector(v)}\n" for w, v in zip(d.words, rows, strict=True)]
+    lines += [line % (w, *v) for w, v in zip(d.words, rows.tolist(), strict=True)]
     data = "".join(lines).encode("utf-8")
     return atomic_write(path, lambda fh: fh.write(data), len(data))
 
