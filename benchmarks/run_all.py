@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import importlib.util
 import os
@@ -71,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown benchmark {sorted(unknown)}; valid: {valid}")
         paths = [p for p in paths if p.stem in wanted]
 
+    # whole-process timings start danlu as an installed user's does: with its bytecode (pip
+    # compiles an installed package, as it did the reference tools'); a shell that sets
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile ~60 modules in every run (~80 ms)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
+    compileall.compile_dir(HERE.parent / "src" / "danlu", quiet=1)
     command = "python benchmarks/run_all.py " + " ".join(sys.argv[1:] if argv is None else argv)
     machine = machine_description()
     results = HERE / "results"
@@ -96,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         "Written by `make bench` (`python benchmarks/run_all.py`). Every ratio compares danlu "
         "with the named reference measured in the same run on the same machine; absolute "
         "times drift on shared machines, ratios much less. Each section ends with the "
-        "command, machine and date that produced it.\n",
+        "command, machine and date that produced it. Processes run with their bytecode "
+        "compiled (danlu's by `run_all.py`, the reference packages' by pip), as installed.\n",
     ]
     Path(args.out).write_text("\n".join(header + list(fresh.values())), encoding="utf-8")
     print(f"wrote {args.out}")
