@@ -3,6 +3,7 @@ behaviour seen from the command line (resume, threads, progress)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from tests.conftest import danlu_env, run_danlu
 
 from danlu.cli import COMMANDS, main
+from danlu.tasks.command import Command
 from danlu.tasks.demo_config import sample_path
 
 WINE = "src/danlu/samples/wine.csv"
@@ -35,6 +37,32 @@ def test_every_command_has_help_with_defaults(path: tuple[str, ...], capsys) -> 
     out = capsys.readouterr().out
     assert "--config FILE" in out
     assert "(default:" in out
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c.path))
+def test_every_command_names_a_frozen_config_dataclass(command: Command) -> None:
+    cls = command.load_config()
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert command.config == f"{cls.__module__}:{cls.__name__}"  # named where it is defined
+
+
+def test_a_command_imports_only_its_own_config() -> None:
+    """Every command pays for what runs before it: ``danlu supervised --help`` imports the
+    one config module it needs, not the other tasks' (~50 ms), nor numpy or torch."""
+    script = ("import sys\nfrom danlu.cli import main\ntry:\n    main(sys.argv[1:])\n"
+              "except SystemExit:\n    pass\nprint(*sorted(sys.modules))\n")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", script, "supervised", "--help"],
+                          capture_output=True, text=True, env=danlu_env(), timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.splitlines()[-1].split())
+    configs = {m for m in loaded if m.startswith("danlu.") and m.endswith("config")}
+    assert configs == {"danlu.config", "danlu.tasks.text_classification.config"}
+    assert not loaded & {"numpy", "torch", "danlu.tasks.demo_config", "danlu.lab.claim"}
+
+
+def test_a_config_string_must_name_module_and_class() -> None:
+    with pytest.raises(ValueError, match="config must be 'module:Class', got 'Cfg'"):
+        Command(("x",), "Cfg", lambda cfg: 0, "")
 
 
 def test_tabular_train_help_shows_engine_flags(capsys) -> None:

@@ -1,47 +1,84 @@
 """The ``danlu`` command line.
 
-Subcommands are declared in one table (:data:`COMMANDS`): each names its config
-dataclass (flags are generated from it, 1:1) and the function that runs it. Errors the
-user can fix print one line and exit with status 2; only internal errors show tracebacks.
-Heavy imports (torch) happen inside the handlers, so ``danlu --help`` is quick.
+Subcommands are declared in one table (:data:`COMMANDS`, the tasks' ``COMMANDS`` tuples
+joined): each names its config dataclass (flags are generated from it, 1:1) and the
+function that runs it. Errors the user can fix print one line and exit with status 2; only
+internal errors show tracebacks.
+
+Every ``danlu`` command pays for what this module does before the command starts, so it
+does only what the chosen command needs:
+
+- the table holds each command's words, help and handler; its config is named by string
+  (``"module:Class"``) and imported only when that command is chosen
+  (:meth:`Command.load_config`). The tasks' ``commands`` modules import nothing heavy
+  (their handlers import their task, and torch, when they run);
+- :func:`build_parser` registers every command by name and help (what ``danlu --help``,
+  ``danlu GROUP --help`` and argparse's "invalid choice" list), but a command's flags are
+  added when argparse hands it the arguments (:meth:`Parser.parse_known_args`). argparse
+  itself picks the command, so the result is the parser of old, built for one command.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from danlu import __version__
 from danlu.config import add_arguments, build_config
 from danlu.errors import DiskFull, TrainingDiverged, UsageError
 from danlu.lab.commands import COMMANDS as LAB_COMMANDS
 from danlu.tasks.command import Command
-from danlu.tasks.demo_config import DemoConfig
-from danlu.tasks.schedule_plot import SchedulePlotConfig
 from danlu.tasks.tabular.commands import COMMANDS as TABULAR_COMMANDS
 from danlu.tasks.tagging.commands import COMMANDS as TAGGING_COMMANDS
 from danlu.tasks.text_classification.commands import COMMANDS as TEXT_COMMANDS
 from danlu.tasks.translation.commands import COMMANDS as TRANSLATION_COMMANDS
 from danlu.tasks.vision.commands import COMMANDS as VISION_COMMANDS
 
+if TYPE_CHECKING:
+    from danlu.tasks.demo_config import DemoConfig
+    from danlu.tasks.schedule_plot import SchedulePlotConfig
+
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (status 2) and defaults shown in ``--help``."""
+    """argparse with one-line errors (status 2) and defaults shown in ``--help``.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    ``command``: the parser of that command, whose flags are added the first time it
+    parses or formats its help (a command's config is imported then, not before).
+    """
+
+    def __init__(self, *args: Any, command: Command | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         kwargs.setdefault("allow_abbrev", False)  # --epoch must not silently mean --epochs
         super().__init__(*args, **kwargs)
+        self._flags_of = command
+
+    def _add_flags(self) -> None:
+        if self._flags_of is not None:
+            command, self._flags_of = self._flags_of, None
+            add_arguments(self, command.load_config())
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._add_flags()  # argparse calls this on the command it chose
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_flags()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_flags()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
     def unknown_arguments(self, extra: Sequence[str]) -> NoReturn:
+        import difflib  # only a mistake needs it
+
         flags = [s for a in self._actions for s in a.option_strings]
         parts = []
         for arg in extra:
@@ -71,14 +108,15 @@ def _schedule_plot(cfg: SchedulePlotConfig) -> int:
 
 # Every subcommand, in --help order. Task packages contribute their COMMANDS tuples.
 COMMANDS: tuple[Command, ...] = (
-    Command(("demo",), DemoConfig, _demo, "train every task on the data shipped with danlu"),
+    Command(("demo",), "danlu.tasks.demo_config:DemoConfig", _demo,
+            "train every task on the data shipped with danlu"),
     *TABULAR_COMMANDS,
     *TEXT_COMMANDS,
     *TAGGING_COMMANDS,
     *TRANSLATION_COMMANDS,
     *VISION_COMMANDS,
-    Command(("schedule", "plot"), SchedulePlotConfig, _schedule_plot,
-            "draw a learning-rate schedule (multiplier against step) to a PNG"),
+    Command(("schedule", "plot"), "danlu.tasks.schedule_plot:SchedulePlotConfig",
+            _schedule_plot, "draw a learning-rate schedule (multiplier against step) to a PNG"),
     *LAB_COMMANDS,
 )  # fmt: skip
 
@@ -104,7 +142,7 @@ def build_parser() -> Parser:
     groups: dict[str, Any] = {}
     for cmd in COMMANDS:
         if len(cmd.path) == 1:
-            sub = top.add_parser(cmd.path[0], help=cmd.help, description=cmd.help)
+            sub = top.add_parser(cmd.path[0], help=cmd.help, description=cmd.help, command=cmd)
         else:
             group, name = cmd.path
             if group not in groups:
@@ -113,8 +151,7 @@ def build_parser() -> Parser:
                     dest="subcommand", metavar="SUBCOMMAND", parser_class=Parser
                 )
                 gp.set_defaults(_parser=gp)
-            sub = groups[group].add_parser(name, help=cmd.help, description=cmd.help)
-        add_arguments(sub, cmd.config)
+            sub = groups[group].add_parser(name, help=cmd.help, description=cmd.help, command=cmd)
         sub.set_defaults(_command=cmd, _parser=sub)
     return parser
 
@@ -131,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.print_help(sys.stderr)
         return 2
     try:
-        return command.run(build_config(command.config, args))
+        return command.run(build_config(command.load_config(), args))
     except UsageError as exc:
         print(f"danlu {' '.join(command.path)}: error: {exc}", file=sys.stderr)
         return 2

@@ -5,9 +5,9 @@ Each theme module (:mod:`.optimizers`, :mod:`.normalization`, ...) lists its cla
 (:mod:`.registry`). :func:`run_claims` runs claims into a folder (one JSON + PNG each,
 resumable) and :func:`write_report` turns the folder into one HTML page.
 
-The experiments import torch; this package's ``__init__`` does not (the ``danlu`` command
-imports :mod:`.commands` for its flags): the table, the runner and the report load when
-first used (:pep:`562`).
+The experiments import torch; this package's ``__init__`` imports nothing of its own (the
+``danlu`` command imports :mod:`.commands` for its command table, on every run): the
+claims' types, the table, the runner and the report load when first used (:pep:`562`).
 
 Example:
     >>> from danlu.lab import CLAIMS, run_claims, write_report
@@ -18,9 +18,10 @@ Example:
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from danlu.lab.claim import NOTES, VERDICTS, Claim, Result, verdict_of
+if TYPE_CHECKING:
+    from danlu.lab.claim import NOTES, VERDICTS, Claim, Result, verdict_of
 
 __all__ = [
     "CLAIMS",
@@ -37,8 +38,10 @@ __all__ = [
 ]
 
 # name -> the module that defines it, imported on first use
-_LAZY = {"CLAIMS": "registry", "THEMES": "registry", "render_report": "report",
-         "write_report": "report", "run_claim": "runner", "run_claims": "runner"}  # fmt: skip
+_LAZY = {"NOTES": "claim", "VERDICTS": "claim", "Claim": "claim", "Result": "claim",
+         "verdict_of": "claim", "CLAIMS": "registry", "THEMES": "registry",
+         "render_report": "report", "write_report": "report", "run_claim": "runner",
+         "run_claims": "runner"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

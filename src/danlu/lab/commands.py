@@ -1,15 +1,21 @@
-"""``danlu lab list|run|report`` (handlers import the experiments, and torch, when they run)."""
+"""``danlu lab list|run|report`` (handlers import the experiments, and torch, when they run;
+the configs are imported when one of these commands is chosen)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from danlu.errors import UsageError
-from danlu.lab.config import LabListConfig, LabReportConfig, LabRunConfig
 from danlu.tasks.command import Command
 
+if TYPE_CHECKING:
+    from danlu.lab.config import LabListConfig, LabReportConfig, LabRunConfig
+
 __all__ = ["COMMANDS"]
+
+_CONFIG = "danlu.lab.config"  # imported when one of these commands is chosen
 
 
 def _list(cfg: LabListConfig) -> int:
@@ -56,9 +62,10 @@ def _report(cfg: LabReportConfig) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("lab", "list"), LabListConfig, _list, "the notes' claims the lab can test"),
-    Command(("lab", "run"), LabRunConfig, _run,
+    Command(("lab", "list"), f"{_CONFIG}:LabListConfig", _list,
+            "the notes' claims the lab can test"),
+    Command(("lab", "run"), f"{_CONFIG}:LabRunConfig", _run,
             "run claims as experiments: numbers, a figure and a verdict each"),
-    Command(("lab", "report"), LabReportConfig, _report,
+    Command(("lab", "report"), f"{_CONFIG}:LabReportConfig", _report,
             "one HTML page of a lab run: verdict table, then each claim"),
 )  # fmt: skip

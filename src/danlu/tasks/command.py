@@ -1,14 +1,19 @@
 """One CLI subcommand: its words, its config dataclass and the function that runs it.
 
 Each task package lists its commands in a ``COMMANDS`` tuple (module ``commands.py``, which
-must not import torch at module level); :mod:`danlu.cli` concatenates those tuples. The
-config's fields become the flags (see :mod:`danlu.config`); ``run(config)`` returns the
-exit status and raises :class:`danlu.errors.UsageError` for anything the user can fix.
+imports neither torch nor its config module at module level); :mod:`danlu.cli` concatenates
+those tuples. A command names its config as ``"module:Class"`` (the spelling of entry
+points), imported by :meth:`Command.load_config` only when that command is chosen:
+importing every task's config costs about 45 ms, which every ``danlu`` command, the
+fastText ones included, would pay. The config's fields become the flags (see
+:mod:`danlu.config`); ``run(config)`` returns the exit status and raises
+:class:`danlu.errors.UsageError` for anything the user can fix.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import shlex
 from collections.abc import Callable
@@ -30,9 +35,20 @@ __all__ = [
 @dataclass(frozen=True)
 class Command:
     path: tuple[str, ...]  # e.g. ("tabular", "train"); one or two words
-    config: type  # a frozen dataclass
+    config: str  # "module:Class" of a frozen dataclass, e.g. "danlu.tasks.tabular.config:..."
     run: Callable[[Any], int]
     help: str
+
+    def __post_init__(self) -> None:
+        module, _, name = self.config.partition(":")
+        if not (module and name.isidentifier()):
+            raise ValueError(f"Command {' '.join(self.path)}: config must be 'module:Class', "
+                             f"got {self.config!r}")  # fmt: skip
+
+    def load_config(self) -> type:
+        """The config dataclass, its module imported now (once: Python keeps it)."""
+        module, _, name = self.config.partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
 def is_main_process() -> bool:

@@ -10,6 +10,16 @@ Modules, bottom to top (each imports only those before it)::
     demo      danlu demo's entries
 """
 
-from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
+from typing import Any
 
 __all__ = ["TabularPredictConfig", "TabularTrainConfig"]
+
+
+def __getattr__(name: str) -> Any:
+    """The configs, imported on first use (:pep:`562`): ``danlu`` imports this package for
+    its command table, and any other command must not pay for the configs."""
+    if name in __all__:
+        from danlu.tasks.tabular import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'danlu.tasks.tabular' has no attribute {name!r}")

@@ -1,13 +1,19 @@
-"""``danlu tabular train|predict`` (handlers import torch only when they run)."""
+"""``danlu tabular train|predict`` (handlers import torch, and the configs their module,
+only when they run)."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from danlu.tasks.command import Command, TrainEntry, training_command
-from danlu.tasks.tabular.config import TabularPredictConfig, TabularTrainConfig
+
+if TYPE_CHECKING:
+    from danlu.tasks.tabular.config import TabularPredictConfig
 
 __all__ = ["COMMANDS"]
+
+_CONFIG = "danlu.tasks.tabular.config"  # imported when one of these commands is chosen
 
 
 def _trainer() -> TrainEntry:
@@ -27,9 +33,9 @@ def _predict(cfg: TabularPredictConfig) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("tabular", "train"), TabularTrainConfig,
+    Command(("tabular", "train"), f"{_CONFIG}:TabularTrainConfig",
             training_command(_trainer, lambda cfg: cfg.train.quiet),
             "train a regression/classification MLP on a CSV table"),
-    Command(("tabular", "predict"), TabularPredictConfig, _predict,
+    Command(("tabular", "predict"), f"{_CONFIG}:TabularPredictConfig", _predict,
             "predict a CSV table with a trained run folder"),
 )  # fmt: skip

@@ -7,12 +7,16 @@ calls one function of the task and prints its result.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from danlu.io.text import stdin_batches
 from danlu.tasks.command import Command, TrainEntry, training_command
-from danlu.tasks.tagging import config
+
+if TYPE_CHECKING:
+    from danlu.tasks.tagging import config
 
 __all__ = ["COMMANDS"]
+
+_CONFIG = "danlu.tasks.tagging.config"  # imported when one of these commands is chosen
 
 
 def _tag_trainer() -> TrainEntry:
@@ -43,6 +47,7 @@ def _seg_eval(cfg: config.SegEvalConfig) -> int:
 
 
 def _tag_predict(cfg: config.TagPredictConfig) -> int:
+    from danlu.io.text import stdin_batches
     from danlu.tasks.tagging.ner import predict_stream
 
     # UTF-8 or one line naming the bad byte; a typed line is answered at once
@@ -51,6 +56,7 @@ def _tag_predict(cfg: config.TagPredictConfig) -> int:
 
 
 def _seg_cut(cfg: config.SegCutConfig) -> int:
+    from danlu.io.text import stdin_batches
     from danlu.tasks.tagging.seg import cut_lines
 
     cut_lines(cfg, stdin_batches(), sys.stdout)
@@ -63,16 +69,16 @@ def _quiet(cfg: config.TagTrainConfig | config.SegTrainConfig) -> bool:
 
 # by verb: each tag command beside its seg counterpart (the CLI groups them by first word)
 COMMANDS: tuple[Command, ...] = (
-    Command(("tag", "train"), config.TagTrainConfig, training_command(_tag_trainer, _quiet),
+    Command(("tag", "train"), f"{_CONFIG}:TagTrainConfig", training_command(_tag_trainer, _quiet),
             "train a BiLSTM-CRF/MEMM/softmax sequence tagger (NER) on CoNLL-style files"),
-    Command(("seg", "train"), config.SegTrainConfig, training_command(_seg_trainer, _quiet),
+    Command(("seg", "train"), f"{_CONFIG}:SegTrainConfig", training_command(_seg_trainer, _quiet),
             "train a BiLSTM word segmenter on SIGHAN or People's Daily text"),
-    Command(("tag", "eval"), config.TagEvalConfig, _tag_eval,
+    Command(("tag", "eval"), f"{_CONFIG}:TagEvalConfig", _tag_eval,
             "entity-level precision/recall/F1 of a tagger on a CoNLL-style file"),
-    Command(("seg", "eval"), config.SegEvalConfig, _seg_eval,
+    Command(("seg", "eval"), f"{_CONFIG}:SegEvalConfig", _seg_eval,
             "SIGHAN word precision/recall/F1 and OOV recall of a segmenter"),
-    Command(("tag", "predict"), config.TagPredictConfig, _tag_predict,
+    Command(("tag", "predict"), f"{_CONFIG}:TagPredictConfig", _tag_predict,
             "tag text from standard input: one JSON object with entity spans per line"),
-    Command(("seg", "cut"), config.SegCutConfig, _seg_cut,
+    Command(("seg", "cut"), f"{_CONFIG}:SegCutConfig", _seg_cut,
             "segment text from standard input into space-separated words"),
 )  # fmt: skip

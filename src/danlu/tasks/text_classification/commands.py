@@ -3,32 +3,35 @@
 ``danlu supervised``, ``test``, ``test-label``, ``predict``, ``predict-prob``, ``quantize``;
 word vectors: ``skipgram``, ``cbow``, ``print-word-vectors``, ``print-sentence-vectors``,
 ``nn``, ``analogies``, ``dump``.
-Handlers import their modules when they run, so ``danlu --help`` stays fast; only a
-network (``-model textcnn`` ...) imports torch.
+Handlers import their modules when they run, and the configs' module is imported when one
+of these commands is chosen, so that every command starts fast; only a network
+(``-model textcnn`` ...) imports torch.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from danlu.tasks.command import Command
-from danlu.tasks.text_classification.config import (
-    CbowConfig,
-    DumpConfig,
-    NeighboursConfig,
-    PredictConfig,
-    QuantizeConfig,
-    SkipgramConfig,
-    SupervisedConfig,
-    TestConfig,
-    UnsupervisedConfig,
-    WordVectorsConfig,
-)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from danlu.tasks.text_classification.config import (
+        DumpConfig,
+        PredictConfig,
+        QuantizeConfig,
+        SupervisedConfig,
+        TestConfig,
+        UnsupervisedConfig,
+        WordVectorsConfig,
+    )
 
 __all__ = ["COMMANDS"]
+
+_CONFIG = "danlu.tasks.text_classification.config"  # imported when a command is chosen
 
 
 def _supervised(cfg: SupervisedConfig) -> int:
@@ -162,30 +165,34 @@ def _dump(cfg: DumpConfig) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("supervised",), SupervisedConfig, _supervised,
+    Command(("supervised",), f"{_CONFIG}:SupervisedConfig", _supervised,
             "train a fastText-compatible text classifier (writes PREFIX.safetensors; "
             "-saveFormat bin: fastText's PREFIX.bin)"),
-    Command(("test",), TestConfig, _test, "N, P@k and R@k of a model on a labeled file"),
-    Command(("test-label",), TestConfig, _test_label,
+    Command(("test",), f"{_CONFIG}:TestConfig", _test,
+            "N, P@k and R@k of a model on a labeled file"),
+    Command(("test-label",), f"{_CONFIG}:TestConfig", _test_label,
             "per-label precision, recall and F1 on a labeled file"),
-    Command(("predict",), PredictConfig, _predict_with(False),
+    Command(("predict",), f"{_CONFIG}:PredictConfig", _predict_with(False),
             "most likely labels of each line of a file (- reads standard input)"),
-    Command(("predict-prob",), PredictConfig, _predict_with(True),
+    Command(("predict-prob",), f"{_CONFIG}:PredictConfig", _predict_with(True),
             "labels with probabilities of each line of a file (- reads standard input)"),
-    Command(("quantize",), QuantizeConfig, _quantize,
+    Command(("quantize",), f"{_CONFIG}:QuantizeConfig", _quantize,
             "shrink a model: prune input rows by norm (-retrain: train again), store in bytes "
             "(-saveFormat ftz: fastText's PREFIX.ftz)"),
-    Command(("skipgram",), SkipgramConfig, _unsupervised,
+    Command(("skipgram",), f"{_CONFIG}:SkipgramConfig", _unsupervised,
             "train word vectors: skipgram (writes PREFIX.bin and PREFIX.vec)"),
-    Command(("cbow",), CbowConfig, _unsupervised,
+    Command(("cbow",), f"{_CONFIG}:CbowConfig", _unsupervised,
             "train word vectors: cbow (writes PREFIX.bin and PREFIX.vec)"),
-    Command(("print-word-vectors",), WordVectorsConfig, _query("print-word-vectors"),
+    Command(("print-word-vectors",), f"{_CONFIG}:WordVectorsConfig",
+            _query("print-word-vectors"),
             "the vector of every word read from standard input"),
-    Command(("print-sentence-vectors",), WordVectorsConfig, _query("print-sentence-vectors"),
+    Command(("print-sentence-vectors",), f"{_CONFIG}:WordVectorsConfig",
+            _query("print-sentence-vectors"),
             "the vector of every line read from standard input"),
-    Command(("nn",), NeighboursConfig, _query("nn"),
+    Command(("nn",), f"{_CONFIG}:NeighboursConfig", _query("nn"),
             "nearest neighbours of the words read from standard input"),
-    Command(("analogies",), NeighboursConfig, _query("analogies"),
+    Command(("analogies",), f"{_CONFIG}:NeighboursConfig", _query("analogies"),
             "words closest to A - B + C for each triplet read from standard input"),
-    Command(("dump",), DumpConfig, _dump, "print a model's args, dictionary or a matrix"),
+    Command(("dump",), f"{_CONFIG}:DumpConfig", _dump,
+            "print a model's args, dictionary or a matrix"),
 )  # fmt: skip

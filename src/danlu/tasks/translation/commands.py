@@ -7,12 +7,16 @@ calls one function of the task and prints its result.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from danlu.io.text import stdin_batches
 from danlu.tasks.command import Command, TrainEntry, training_command
-from danlu.tasks.translation import config
+
+if TYPE_CHECKING:
+    from danlu.tasks.translation import config
 
 __all__ = ["COMMANDS"]
+
+_CONFIG = "danlu.tasks.translation.config"  # imported when one of these commands is chosen
 
 
 def _trainer() -> TrainEntry:
@@ -34,6 +38,7 @@ def _eval(cfg: config.EvalConfig) -> int:
 
 
 def _run(cfg: config.RunConfig) -> int:
+    from danlu.io.text import stdin_batches
     from danlu.tasks.translation.evaluate import answer_lines
 
     # UTF-8 or one line naming the bad byte; a typed line is answered at once
@@ -57,14 +62,14 @@ def _quiet(cfg: config.TrainTranslatorConfig) -> bool:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(path=("translate", "train"), config=config.TrainTranslatorConfig,
+    Command(path=("translate", "train"), config=f"{_CONFIG}:TrainTranslatorConfig",
             run=training_command(_trainer, _quiet),
             help="train a GRU / attention / Transformer translator on TAB-separated pairs"),
-    Command(path=("translate", "eval"), config=config.EvalConfig, run=_eval,
+    Command(path=("translate", "eval"), config=f"{_CONFIG}:EvalConfig", run=_eval,
             help="sacreBLEU BLEU and chrF of a translator on a file of pairs; writes the "
             "translations"),
-    Command(path=("translate", "run"), config=config.RunConfig, run=_run,
+    Command(path=("translate", "run"), config=f"{_CONFIG}:RunConfig", run=_run,
             help="translate standard input: one output line per input line"),
-    Command(path=("translate", "align"), config=config.AlignConfig, run=_align,
+    Command(path=("translate", "align"), config=f"{_CONFIG}:AlignConfig", run=_align,
             help="draw the attention of a translator over one sentence (a heat map)"),
 )  # fmt: skip

@@ -17,11 +17,16 @@ Modules, bottom to top (each imports only those before it)::
     demo      danlu demo's entry
 """
 
-from danlu.tasks.vision.config import (
-    VisionDistortConfig,
-    VisionEvalConfig,
-    VisionPredictConfig,
-    VisionTrainConfig,
-)
+from typing import Any
 
 __all__ = ["VisionDistortConfig", "VisionEvalConfig", "VisionPredictConfig", "VisionTrainConfig"]
+
+
+def __getattr__(name: str) -> Any:
+    """The configs, imported on first use (:pep:`562`): ``danlu`` imports this package for
+    its command table, and any other command must not pay for the configs."""
+    if name in __all__:
+        from danlu.tasks.vision import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'danlu.tasks.vision' has no attribute {name!r}")

@@ -1,18 +1,24 @@
-"""``danlu vision train|eval|predict`` (handlers import torch only when they run)."""
+"""``danlu vision train|eval|predict|distort`` (handlers import torch, and the configs their
+module, only when they run)."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from danlu.tasks.command import Command, TrainEntry, training_command
-from danlu.tasks.vision.config import (
-    VisionDistortConfig,
-    VisionEvalConfig,
-    VisionPredictConfig,
-    VisionTrainConfig,
-)
+
+if TYPE_CHECKING:
+    from danlu.tasks.vision.config import (
+        VisionDistortConfig,
+        VisionEvalConfig,
+        VisionPredictConfig,
+        VisionTrainConfig,
+    )
 
 __all__ = ["COMMANDS"]
+
+_CONFIG = "danlu.tasks.vision.config"  # imported when one of these commands is chosen
 
 
 def _trainer() -> TrainEntry:
@@ -52,15 +58,15 @@ def _quiet(cfg: VisionTrainConfig) -> bool:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("vision", "train"), VisionTrainConfig, training_command(_trainer, _quiet),
+    Command(("vision", "train"), f"{_CONFIG}:VisionTrainConfig", training_command(_trainer, _quiet),
             "train a CNN image classifier (LeNet-5 ... ResNet-18) on IDX files or an image "
             "folder"),
-    Command(("vision", "eval"), VisionEvalConfig, _eval,
+    Command(("vision", "eval"), f"{_CONFIG}:VisionEvalConfig", _eval,
             "accuracy and per-class scores of an image classifier; draws its confusion matrix "
             "and errors"),
-    Command(("vision", "predict"), VisionPredictConfig, _predict,
+    Command(("vision", "predict"), f"{_CONFIG}:VisionPredictConfig", _predict,
             "the top classes of image files, one JSON line each"),
-    Command(("vision", "distort"), VisionDistortConfig, _distort,
+    Command(("vision", "distort"), f"{_CONFIG}:VisionDistortConfig", _distort,
             "a copy of an IDX image set randomly rotated, scaled and shifted per image "
             "(seeded), to test a spatial transformer"),
 )  # fmt: skip
