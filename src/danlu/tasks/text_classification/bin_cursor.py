@@ -8,8 +8,9 @@ Example:
 
 from __future__ import annotations
 
+import mmap
 import struct
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -23,8 +24,12 @@ class Cursor:
     cannot be there, raises one UsageError naming the file, the offset and what was
     expected."""
 
-    def __init__(self, data: bytearray, name: str) -> None:
-        self.data, self.name, self.pos = data, name, 0
+    def __init__(
+        self, data: bytes | bytearray | mmap.mmap, name: str, file: BinaryIO | None = None
+    ) -> None:
+        """``file``: the open file ``data`` maps, from which :meth:`array` reads straight
+        into new arrays (no second copy through the map)."""
+        self.data, self.name, self.pos, self.file = data, name, 0, file
 
     def error(self, expected: str, found: str, at: int | None = None) -> UsageError:
         where = self.pos if at is None else at
@@ -52,10 +57,17 @@ class Cursor:
         return bool(value)
 
     def array(self, dtype: str, shape: tuple[int, ...], what: str) -> np.ndarray:
-        """A view of the next ``prod(shape)`` items (writable: the buffer is a bytearray)."""
+        """A copy of the next ``prod(shape)`` items: writable, aligned, and independent of
+        the buffer (a memory map can then be closed)."""
         count = int(np.prod(shape, dtype=np.int64))
         size = count * np.dtype(dtype).itemsize
         self.need(size, f"{what} ({size} bytes)")
-        out = np.frombuffer(self.data, dtype, count, self.pos).reshape(shape)
+        if self.file is None:
+            out = np.frombuffer(self.data, dtype, count, self.pos).reshape(shape).copy()
+        else:
+            out = np.empty(shape, dtype)
+            self.file.seek(self.pos)
+            if self.file.readinto(memoryview(out).cast("B")) != size:
+                raise self.error(f"{what} ({size} bytes)", "fewer bytes (changed while read?)")
         self.pos += size
         return out

@@ -47,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import mmap
 import struct
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,19 @@ def read_bin(path: str | Path) -> FastTextModel:
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"model file {str(path)!r} does not exist")
-    data = bytearray(p.stat().st_size)
-    with open(p, "rb") as fh:
-        fh.readinto(data)
-    r = Cursor(data, str(path))
+    # the header and dictionary are parsed from a read-only map of the file, the matrices
+    # read from the file straight into their arrays (reading the whole file into a zeroed
+    # buffer first, then copying, took twice as long for an 824 MB .bin)
+    with open(p, "rb", buffering=0) as fh:
+        if p.stat().st_size == 0:
+            return _read(Cursor(b"", str(path)))
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _read(Cursor(data, str(path), fh))
+
+
+def _read(r: Cursor) -> FastTextModel:
+    """:func:`read_bin` from a cursor at the start of the file's bytes."""
+    data = r.data
     (magic,) = r.take("<i", f"fastText's magic number {MAGIC} (a .bin or .ftz file)")
     if magic != MAGIC:
         raise r.error(f"fastText's magic number {MAGIC} (a .bin or .ftz file)", str(magic), 0)
