@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,16 +104,13 @@ class FastText:
             return text.split()  # fast path, same tokens
         return parse_line(text, prefix, get_tokenizer(self._model.tokenizer))[0]
 
-    def _tokens_many(self, texts: list[str]) -> list[list[str]]:
-        from danlu.tasks.text_classification.data import ascii_spaces
+    def _tokens_many(self, texts: list[str]) -> Sequence[list[str]]:
+        from danlu.tasks.text_classification.plain_text import plain_lines
 
-        prefix = self._model.args.get("label", "__label__")
-        joined = "\n".join(texts)
-        plain = (self._model.tokenizer == "whitespace" and prefix not in joined
-                 and joined.count("\n") == len(texts) - 1 and ascii_spaces(joined))  # fmt: skip
-        if plain:  # one check for the whole list: str.split gives fastText's tokens
-            return [t.split() for t in texts]
-        return [self._tokens(t) for t in texts]
+        plain = None
+        if self._model.tokenizer == "whitespace":  # the fastText model cuts these in C
+            plain = plain_lines(texts, self._model.args.get("label", "__label__"))
+        return plain if plain is not None else [self._tokens(t) for t in texts]
 
     def predict(
         self, text: str | list[str], k: int = 1, threshold: float = 0.0,

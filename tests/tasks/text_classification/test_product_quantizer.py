@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from danlu.errors import UsageError
+from danlu.tasks.text_classification import product_quantizer
 from danlu.tasks.text_classification.product_quantizer import (
     KSUB,
     ProductQuantizer,
@@ -29,6 +30,22 @@ def test_encode_is_the_nearest_centroid_of_each_sub_vector() -> None:
         best = dist.min(axis=1)
         chosen = dist[np.arange(len(x)), codes[:, s]]
         np.testing.assert_allclose(chosen, best, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize(("d", "dsub"), [(7, 3), (10, 2), (5, 1), (4, 4)])
+def test_decode_in_c_gives_the_floats_numpy_gives(monkeypatch, d: int, dsub: int) -> None:
+    """``pq_decode`` of ``sgd_kernel.c`` against the numpy gather, scaled (-qnorm) or not."""
+    if product_quantizer.load() is None:
+        pytest.skip("no C compiler: numpy decodes")
+    rng = np.random.default_rng(d)
+    pq = ProductQuantizer(rng.normal(size=(KSUB, d)).astype(np.float32), dsub)
+    codes = rng.integers(0, KSUB, (3000, len(pq.spaces))).astype(np.uint8)
+    scale = rng.random(3000).astype(np.float32)
+    compiled = [pq.decode(codes), pq.decode(codes, scale)]
+    monkeypatch.setattr(product_quantizer, "load", lambda: None)
+    for got, want in zip(compiled, [pq.decode(codes), pq.decode(codes, scale)], strict=True):
+        assert got.dtype == want.dtype == np.float32 and got.shape == (3000, d)
+        np.testing.assert_array_equal(got, want)
 
 
 def test_decode_concatenates_the_chosen_centroids() -> None:

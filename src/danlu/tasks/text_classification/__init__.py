@@ -6,11 +6,12 @@ torch only in ``neural_model`` and ``neural_train``, which only a network loads:
 
     config             name tables (losses, models, tokenizers, qtypes, file formats), configs
     data               __label__ files and the whitespace, char and jieba tokenizers
-    hashing            fastText's FNV-1a hashes and word n-gram buckets
+    hashing            fastText's FNV-1a hashes, word and char n-gram buckets
     huffman            the Huffman tree of the labels (-loss hs)
     dictionary         words, labels and the input rows of a line
     sgd_kernel         compiles and loads the C step and reader (sgd_kernel.c)
-    fast_reader        the compiled reader: a training file's tokens counted and numbered
+    plain_text         lines of plain text cut and looked up in C (predict)
+    fast_reader        the compiled reader: a file's tokens counted and numbered
     losses             the output losses as gradients of the scores (numpy)
     product_quantizer  product quantization: k-means codebooks, codes
     packing            int8 rows; decoding the packed arrays of a quantized file

@@ -44,8 +44,12 @@ from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.huffman import HuffmanTree
 from danlu.tasks.text_classification.losses import log1pexp, sigmoid
 from danlu.tasks.text_classification.packing import unpack
+from danlu.tasks.text_classification.plain_text import PlainLines, VocabTable
+from danlu.tasks.text_classification.sgd_kernel import load
 
-__all__ = ["FastTextModel", "read_fasttext"]
+__all__ = ["PROJECT_AFTER", "FastTextModel", "read_fasttext"]
+
+PROJECT_AFTER = 4  # logits: project the table after scoring this many times its rows
 
 
 @dataclass
@@ -64,6 +68,8 @@ class FastTextModel(Classifier):
     _padded: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
     _bucket_rows: np.ndarray | None = field(default=None, repr=False)
     _projected: np.ndarray | None = field(default=None, repr=False)
+    _scored: int = field(default=0, repr=False)  # rows scored without _projected
+    _vocab: VocabTable | None = field(default=None, repr=False)  # PlainLines' word table
     # what stands for input (and output) in the file of a quantized model: int8 rows and
     # scales, or product-quantizer codes and codebooks (see packing.py); input and output
     # above hold their decoded values
@@ -88,9 +94,13 @@ class FastTextModel(Classifier):
         """Map dictionary rows (``nwords + bucket`` for n-grams) to rows of ``input``.
 
         Buckets absent from training map to ``len(input)``, a zero row (see module doc).
+        A table that stores every bucket (an official dense ``.bin``) maps each row to
+        itself.
         """
         nwords = self.dictionary.nwords
         out = rows.copy()
+        if len(self.ngram_buckets) == self.dictionary.bucket:  # sorted, distinct: all
+            return out
         gram = rows >= nwords
         if gram.any():
             if self._bucket_rows is None:  # bucket -> row, one int32 per bucket
@@ -103,6 +113,7 @@ class FastTextModel(Classifier):
     def weights_changed(self) -> None:
         """Forget results cached from the weights (call after editing them in place)."""
         self._projected = None
+        self._scored = 0
 
     def _line_rows(self, lines: Sequence[Sequence[str]]) -> tuple[np.ndarray, ...]:
         """(rows of ``input`` (R,), weights (R,), offsets (L + 1,)) of tokenized lines.
@@ -113,7 +124,7 @@ class FastTextModel(Classifier):
         ``args["absent_buckets"] == "skip"`` (fastText's pruned dictionary, an official
         ``.ftz``: :mod:`fasttext_bin`) such a bucket is no row at all, not even in the count.
         """
-        rows, offsets = self.dictionary.encode(lines)
+        rows, offsets = self._encode(lines)
         idx = self.compact_rows(rows)
         lengths = np.diff(offsets)
         missing = idx == len(self.input)
@@ -127,33 +138,69 @@ class FastTextModel(Classifier):
             idx[missing] = 0
         return idx, weight, offsets
 
+    def _encode(self, lines: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`Dictionary.encode`; in C for :class:`PlainLines` (without char n-grams)."""
+        if isinstance(lines, PlainLines) and self.dictionary.maxn <= 0:
+            if self._vocab is None or self._vocab.dictionary is not self.dictionary:
+                self._vocab = VocabTable.build(self.dictionary)
+            encoded = None if self._vocab is None else self._vocab.encode(lines)
+            if encoded is not None:
+                return encoded
+        return self.dictionary.encode(lines)
+
     def hidden(self, lines: Sequence[Sequence[str]]) -> np.ndarray:
         """Hidden vectors (L, d) of tokenized lines (``</s>`` is appended)."""
         if not len(lines):
             return np.zeros((0, self.dim), self.input.dtype)
         idx, weight, offsets = self._line_rows(lines)
-        return np.add.reduceat(self.input[idx] * weight[:, None], offsets[:-1], axis=0)
+        return self.forward(self.input, None, idx, weight, offsets)
 
     def logits(self, lines: Sequence[Sequence[str]]) -> np.ndarray:
         """Output scores ``s = O h`` (L, n_out) of tokenized lines.
 
-        The model is linear, so ``s = mean_r (O W[r])``: the distinct rows of the batch are
-        projected once (U x d times d x n_out) and the means are taken over n_out columns
-        instead of d, about ten times less memory traffic than building ``h``.
+        The model is linear, so ``s = mean_r (O W[r])``: the table can be projected once,
+        ``P = W O^T`` (N x n_out), and the means taken over n_out columns instead of d.
+        Projecting costs about as much as scoring :data:`PROJECT_AFTER` times N rows
+        directly with the compiled kernel (a quarter of that without it), so it is done,
+        and kept, once the rows scored since the weights last changed reach that number:
+        a single test scores directly, many predictions end up on ``P``.
         """
         if not len(lines):
             return np.zeros((0, self.output.shape[0]), self.input.dtype)
         idx, weight, offsets = self._line_rows(lines)
-        if self._projected is None and len(idx) * 4 >= len(self.input):
-            # a large batch: project the whole table once and keep it for later calls
-            self._projected = self.input @ self.output.T  # (rows, n_out)
+        if self._projected is None:
+            self._scored += len(idx)
+            compiled = load() is not None and _fits(self.input, self.output)
+            if self._scored >= (PROJECT_AFTER if compiled else 0.25) * len(self.input):
+                self._projected = self.input @ self.output.T  # (rows, n_out)
         if self._projected is not None:
-            per_row = self._projected[idx]
-        else:
+            return self.forward(self._projected, None, idx, weight, offsets)
+        return self.forward(self.input, self.output, idx, weight, offsets)
+
+    @staticmethod
+    def forward(
+        table: np.ndarray, output: np.ndarray | None, idx: np.ndarray, weight: np.ndarray,
+        offsets: np.ndarray, compiled: bool = True,
+    ) -> np.ndarray:  # fmt: skip
+        """Per line ``i``: ``h_i = sum_j weight[j] table[idx[j]]`` over ``j`` in
+        ``offsets[i]:offsets[i+1]``, then ``output @ h_i`` (or ``h_i`` without ``output``).
+
+        One pass in C (``line_scores`` of ``sgd_kernel.c``) where the kernel builds and
+        the arrays are contiguous float32/float64; else (or ``compiled=False``) numpy:
+        the weighted rows summed with ``reduceat``; with ``output``, the distinct rows
+        are projected first, ``mean_r (O W[r])``. Both agree to float rounding.
+
+        Returns:
+            (L, n_out), or (L, d) without ``output``.
+        """
+        kernel = load() if compiled else None
+        if kernel is not None and _fits(table, output):
+            w = weight.astype(table.dtype, copy=False)
+            return kernel.line_scores(table, output, idx, w, offsets)
+        if output is not None:  # project the distinct rows only: U x d times d x n_out
             distinct, inverse = np.unique(idx, return_inverse=True)
-            per_row = (self.input[distinct] @ self.output.T)[inverse]  # (R, n_out)
-        per_row *= weight[:, None]
-        return np.add.reduceat(per_row, offsets[:-1], axis=0)
+            table, idx = table[distinct] @ output.T, inverse
+        return np.add.reduceat(table[idx] * weight[:, None], offsets[:-1], axis=0)
 
     # ------------------------------------------------------------------ prediction
     def probabilities(self, s: np.ndarray) -> np.ndarray:
@@ -218,4 +265,12 @@ def read_fasttext(path: str | Path, meta: dict[str, str]) -> FastTextModel:
         args=args,
         tokenizer=meta.get("tokenizer", "whitespace"),
         packed=packed,
+    )
+
+
+def _fits(table: np.ndarray, output: np.ndarray | None) -> bool:
+    """Whether the kernel takes ``table`` (and ``output``): one float dtype, contiguous."""
+    arrays = (table,) if output is None else (table, output)
+    return table.dtype in (np.float32, np.float64) and all(
+        a.dtype == table.dtype and a.flags.c_contiguous for a in arrays
     )

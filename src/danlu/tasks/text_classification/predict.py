@@ -21,17 +21,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from itertools import chain, repeat
 from typing import TextIO
 
+import numpy as np
+
+from danlu.tasks.text_classification.classifier import Classifier
 from danlu.tasks.text_classification.data import (
     LabeledCorpus,
+    ascii_spaces,
     get_tokenizer,
     parse_line,
     read_labeled_file,
 )
 from danlu.tasks.text_classification.model import FastTextModel
+from danlu.tasks.text_classification.plain_text import PlainLines, plain_lines
 
 __all__ = [
+    "Confusion",
+    "confusion",
     "evaluate",
     "file_batches",
     "format_prediction",
@@ -45,39 +55,62 @@ __all__ = [
 BATCH = 4096  # lines predicted together
 
 
+@dataclass(frozen=True)
+class Confusion:
+    """What a test counts, per label, over the ``n`` lines with at least one known label:
+    how often it was predicted, predicted rightly (it is among the line's gold labels), and
+    how often it is a gold label (repeats in a line count)."""
+
+    n: int
+    predicted: np.ndarray  # int64 (C,)
+    correct: np.ndarray  # int64 (C,)
+    gold: np.ndarray  # int64 (C,)
+
+
+def confusion(
+    model: Classifier, corpus: LabeledCorpus, k: int = 1, threshold: float = 0.0,
+    whitespace: bool = False,
+) -> Confusion:  # fmt: skip
+    """The :class:`Confusion` of ``model``'s top-``k`` labels on a read corpus
+    (``whitespace``: its tokens come from the whitespace tokenizer, which lets the
+    fastText model look them up in C, :class:`plain_text.PlainLines`).
+
+    A prediction is right when ``line * C + label`` is among the lines' ``line * C +
+    gold label`` keys: one ``np.isin`` for the whole corpus.
+    """
+    n_labels = len(model.labels)
+    index = {label: i for i, label in enumerate(model.labels)}
+    per_line = np.fromiter(map(len, corpus.labels), np.int64, len(corpus.labels))
+    gold = np.fromiter(map(index.get, chain.from_iterable(corpus.labels), repeat(-1)),
+                       np.int64, int(per_line.sum()))  # fmt: skip
+    line_of = np.repeat(np.arange(len(per_line)), per_line)[gold >= 0]
+    gold = gold[gold >= 0]
+    kept = np.unique(line_of)  # the lines with a known label (fastText skips the others)
+    texts = (corpus.words if len(kept) == len(corpus.words)
+             else [corpus.words[i] for i in kept.tolist()])  # fmt: skip
+    if whitespace:  # only where str.split gives the same tokens back (ASCII spaces only)
+        joined = PlainLines.joined(texts)
+        if ascii_spaces("\n".join(joined.texts)):
+            texts = joined
+    top, _ = model.predict_topk(texts, k, threshold)  # (n, k'), -1: below the threshold
+    pred_line = np.repeat(np.arange(len(kept)), top.shape[1])
+    pred = top.ravel()
+    pred_line, pred = pred_line[pred >= 0], pred[pred >= 0]
+    gold_keys = np.searchsorted(kept, line_of) * n_labels + gold
+    right = np.isin(pred_line * n_labels + pred, gold_keys)
+    count = partial(np.bincount, minlength=n_labels)
+    return Confusion(len(kept), count(pred), count(pred[right]), count(gold))
+
+
 def evaluate(
-    model: FastTextModel, corpus: LabeledCorpus, k: int = 1, threshold: float = 0.0
-) -> tuple[int, float, float]:
-    """(N, P@k, R@k) of ``model`` on a read corpus (see the module docstring)."""
-    counts = _confusion(model, corpus, k, threshold)
-    n, tp, npred, ngold = counts["_n"], counts["_tp"], counts["_npred"], counts["_ngold"]
-    return n, (tp / npred if npred else float("nan")), (tp / ngold if ngold else float("nan"))
-
-
-def _confusion(
-    model: FastTextModel, corpus: LabeledCorpus, k: int, threshold: float
-) -> dict[str, int]:
-    gold_lines, texts = [], []
-    known = set(model.labels)
-    for words, labels in zip(corpus.words, corpus.labels, strict=True):
-        gold = [x for x in labels if x in known]
-        if gold:
-            gold_lines.append(gold)
-            texts.append(words)
-    preds = model.predict_tokens(texts, k, threshold)
-    counts: dict[str, int] = {"_n": len(texts), "_tp": 0, "_npred": 0, "_ngold": 0}
-    for gold, pred in zip(gold_lines, preds, strict=True):
-        gold_set = set(gold)
-        counts["_ngold"] += len(gold)
-        counts["_npred"] += len(pred)
-        for label, _ in pred:
-            hit = label in gold_set
-            counts["_tp"] += hit
-            counts[f"pred:{label}"] = counts.get(f"pred:{label}", 0) + 1
-            counts[f"tp:{label}"] = counts.get(f"tp:{label}", 0) + hit
-        for label in gold:
-            counts[f"gold:{label}"] = counts.get(f"gold:{label}", 0) + 1
-    return counts
+    model: Classifier, corpus: LabeledCorpus, k: int = 1, threshold: float = 0.0,
+    whitespace: bool = False,
+) -> tuple[int, float, float]:  # fmt: skip
+    """(N, P@k, R@k) of ``model`` on a read corpus (see the module docstring and
+    :func:`confusion`)."""
+    c = confusion(model, corpus, k, threshold, whitespace)
+    tp, npred, ngold = int(c.correct.sum()), int(c.predicted.sum()), int(c.gold.sum())
+    return c.n, (tp / npred if npred else float("nan")), (tp / ngold if ngold else float("nan"))
 
 
 def test_file(
@@ -85,7 +118,7 @@ def test_file(
 ) -> tuple[int, float, float]:
     """(N, P@k, R@k) on a labeled file."""
     corpus = read_labeled_file(path, model.args.get("label", "__label__"), model.tokenizer)
-    return evaluate(model, corpus, k, threshold)
+    return evaluate(model, corpus, k, threshold, model.tokenizer == "whitespace")
 
 
 def test_label_file(
@@ -93,11 +126,10 @@ def test_label_file(
 ) -> dict[str, dict[str, float]]:
     """Per label: ``{"precision", "recall", "f1score"}`` (fastText's ``test_label``)."""
     corpus = read_labeled_file(path, model.args.get("label", "__label__"), model.tokenizer)
-    counts = _confusion(model, corpus, k, threshold)
+    c = confusion(model, corpus, k, threshold, model.tokenizer == "whitespace")
     out: dict[str, dict[str, float]] = {}
-    for label in model.labels:
-        tp = counts.get(f"tp:{label}", 0)
-        npred, ngold = counts.get(f"pred:{label}", 0), counts.get(f"gold:{label}", 0)
+    for label, tp, npred, ngold in zip(model.labels, c.correct.tolist(), c.predicted.tolist(),
+                                       c.gold.tolist(), strict=True):  # fmt: skip
         p = tp / npred if npred else float("nan")
         r = tp / ngold if ngold else float("nan")
         f1 = 2 * tp / (npred + ngold) if npred + ngold else float("nan")
@@ -146,7 +178,8 @@ def predict_stream(
     prefix = model.args.get("label", "__label__")
     n = 0
     for batch in batches:
-        texts = [parse_line(line, prefix, tokenize)[0] for line in batch]
+        plain = plain_lines(batch, prefix) if model.tokenizer == "whitespace" else None
+        texts = plain if plain is not None else [parse_line(x, prefix, tokenize)[0] for x in batch]
         stream.write("".join(format_prediction(pred, with_prob) + "\n"
                              for pred in model.predict_tokens(texts, k, threshold)))  # fmt: skip
         stream.flush()

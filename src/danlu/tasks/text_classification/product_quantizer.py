@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from danlu.errors import UsageError
+from danlu.tasks.text_classification.sgd_kernel import load, pointer
 
 __all__ = ["KSUB", "ProductQuantizer", "QuantizedRows"]
 
@@ -126,27 +127,42 @@ class ProductQuantizer:
             codes[:, s] = _nearest(np.ascontiguousarray(x[:, cols]), self.centroids[:, cols])
         return codes
 
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Rows (n, d) float32 rebuilt from their codes (n, m).
+    def decode(self, codes: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:
+        """Rows (n, d) float32 rebuilt from their codes (n, m), row ``i`` times ``scale[i]``
+        (float32 (n,), the norms of -qnorm) when given.
 
-        One gather per block of rows: the codebooks are laid out as one table of
-        ``m * 256`` sub-vectors (the last sub-space zero-padded to ``dsub``), each read as a
-        single ``4 * dsub``-byte element, so code ``j`` of sub-space ``s`` is element
-        ``256 s + j`` (an official ``.ftz`` keeps all 2 M bucket rows: 100 M codes).
+        The codebooks are laid out as one table of ``m * 256`` sub-vectors (the last
+        sub-space zero-padded to ``dsub``): code ``j`` of sub-space ``s`` is sub-vector
+        ``256 s + j``. The compiled ``pq_decode`` (``sgd_kernel.c``) writes each row once;
+        without it numpy gathers a block of rows at a time, each sub-vector read as a
+        single ``4 * dsub``-byte element (an official ``.ftz`` keeps all 2 M bucket rows:
+        100 M codes). Both give the same floats.
         """
         n, m = codes.shape
         dsub, d = self.dsub, self.dim
+        if m != len(self.spaces) or (scale is not None and scale.shape != (n,)):
+            raise ValueError(f"codes ({n}, {m}) and scale {getattr(scale, 'shape', None)} "
+                             f"do not fit {len(self.spaces)} sub-spaces")  # fmt: skip
         table = np.zeros((m, KSUB, dsub), np.float32)
         for s, cols in enumerate(self.spaces):
             table[s, :, : cols.stop - cols.start] = self.centroids[:, cols]
+        out = np.empty((n, d), np.float32)
+        kernel = load()
+        if kernel is not None:
+            codes = np.ascontiguousarray(codes, np.uint8)
+            scale = None if scale is None else np.ascontiguousarray(scale, np.float32)
+            kernel.pq_decode(pointer(codes, np.uint8), n, m, pointer(table, np.float32), dsub,
+                             d, pointer(scale, np.float32), pointer(out, np.float32))  # fmt: skip
+            return out
         wide = table.reshape(m * KSUB, dsub)
         if dsub in _WIDE:  # one machine word per sub-vector
             wide = wide.view(_WIDE[dsub]).reshape(m * KSUB)
         offsets = np.arange(m, dtype=np.int32) * KSUB
-        out = np.empty((n, d), np.float32)
         for lo in range(0, n, _CHUNK):
             block = np.take(wide, codes[lo : lo + _CHUNK] + offsets, axis=0)  # (b, m[, dsub])
             out[lo : lo + _CHUNK] = block.view(np.float32).reshape(len(block), m * dsub)[:, :d]
+        if scale is not None:
+            out *= scale[:, None]
         return out
 
 
@@ -176,11 +192,12 @@ class QuantizedRows:
         return cls(pq, pq.encode(unit), (npq, npq.encode(norm)))
 
     def decode(self) -> np.ndarray:
-        rows = self.pq.decode(self.codes)
+        """The rows (n, d) float32: their codes decoded, times their decoded norms."""
+        scale = None
         if self.norms is not None:
             npq, ncodes = self.norms
-            rows *= npq.decode(ncodes)
-        return rows
+            scale = npq.decode(ncodes)[:, 0]
+        return self.pq.decode(self.codes, scale)
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         out = {f"{name}_codes": self.codes, f"{name}_centroids": self.pq.centroids}

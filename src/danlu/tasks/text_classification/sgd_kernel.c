@@ -15,8 +15,8 @@
  * label of the line).
  *
  * train_words does fastText's word-vector models (cbow, skipgram) over one worker's lines;
- * see WordJob below and word_engine.py. read_tokens reads a training file: its tokens,
- * counted and numbered (fast_reader.py; see ReadJob below).
+ * see WordJob below and word_engine.py. read_tokens reads a training file or a word-vector
+ * corpus: its tokens, counted and numbered (fast_reader.py; see ReadJob below).
  *
  * The file is compiled twice by including itself: REAL float (suffix _f32) and double
  * (_f64, for the float64 tests). Built and loaded at run time by sgd_kernel.py.
@@ -107,14 +107,17 @@ static inline uint64_t minstd(uint64_t *x) { return *x = (*x * 48271ULL) % MINST
 
 /* ---- read_tokens: a fastText training file, tokenised and counted (fast_reader.py) ----
  *
- * The same reading as data.py's whitespace tokenizer (read_labeled_file, tested equal):
- * lines end where Python's str.splitlines ends them (\n, \r, \r\n, \v, \f, \x1c, \x1d,
- * \x1e, U+0085, U+2028, U+2029); inside a line, tokens are separated by space, tab and NUL
- * (fastText's other separators, \v \f \r, already end the line). A token that starts with
+ * The same reading as data.py's whitespace tokenizer (read_labeled_file, tested equal),
+ * fastText's (Dictionary::readWord): a line ends at '\n' only (a final one starts no
+ * line); inside it, tokens are separated by space, tab, \v, \f, \r and NUL (BYTE_CLASS:
+ * data.LINE_END, data.TOKEN_SEPARATORS); every other byte, \x1c or those of U+2028 too,
+ * is part of a token. A token that starts with
  * the label prefix is a label. A line with a label is kept: its words and its labels go to
  * word_tok / label_tok as ids of the distinct tokens (numbered in order of first sight in
  * the kept lines), and count[id] counts them; a line without one is skipped (counted in
  * skipped when it has a token). ntokens: every token of every line, plus one per line.
+ * With words_only (the corpus of cbow and skipgram) no token is a label and every line is
+ * kept, an empty one too.
  *
  * Called twice: with word_off == NULL it only counts (lines, words, labels) so that the
  * caller can size the outputs; then it fills them. The distinct tokens are interned in an
@@ -125,6 +128,7 @@ typedef struct {
     int64_t n;
     const uint8_t *prefix;             /* the label prefix */
     int64_t prefix_len;
+    int64_t words_only;                /* 1: no labels, every line kept (word vectors) */
     int32_t *word_tok, *label_tok;     /* out: distinct id of each word / label, kept lines */
     int64_t *word_off, *label_off;     /* out: line i's words word_tok[word_off[i]:word_off[i+1]] */
     int64_t *count;                    /* out, per distinct token: occurrences in kept lines */
@@ -136,28 +140,16 @@ typedef struct {
     int64_t n_distinct, strings_len, skipped, ntokens; /* out */
 } ReadJob;
 
-/* byte classes: 1 separates tokens, 2 may start a line break (see line_break) */
+/* fastText's reading rule, in one table: what each byte is */
+enum { IN_TOKEN = 0, SEPARATOR = 1, LINE_END = 2 };
 static const uint8_t BYTE_CLASS[256] = {
-    [' '] = 1, ['\t'] = 1, [0] = 1, ['\n'] = 2, ['\r'] = 2, ['\v'] = 2, ['\f'] = 2,
-    [0x1c] = 2, [0x1d] = 2, [0x1e] = 2, [0xc2] = 2, [0xe2] = 2,
+    [' '] = SEPARATOR,  ['\t'] = SEPARATOR, ['\v'] = SEPARATOR, ['\f'] = SEPARATOR,
+    ['\r'] = SEPARATOR, [0] = SEPARATOR,    ['\n'] = LINE_END,
 };
-
-/* length of the line break at p (0: none): str.splitlines' breaks in UTF-8 */
-static inline int64_t line_break(const uint8_t *p, const uint8_t *end) {
-    switch (*p) {
-    case '\r': return p + 1 < end && p[1] == '\n' ? 2 : 1;
-    case 0xc2: return p + 1 < end && p[1] == 0x85 ? 2 : 0;                         /* U+0085 */
-    case 0xe2: return p + 2 < end && p[1] == 0x80 && (p[2] | 1) == 0xa9 ? 3 : 0; /* U+2028/9 */
-    default: return BYTE_CLASS[*p] == 2;
-    }
-}
 
 /* end of the token that starts at p */
 static inline const uint8_t *token_end(const uint8_t *p, const uint8_t *end) {
-    for (; p < end; p++) {
-        const uint8_t c = BYTE_CLASS[*p];
-        if (c == 1 || (c == 2 && line_break(p, end))) break;
-    }
+    while (p < end && BYTE_CLASS[*p] == IN_TOKEN) p++;
     return p;
 }
 
@@ -222,11 +214,16 @@ static int64_t intern(ReadJob *job, Table *t, const uint8_t *s, int64_t len, int
     return id;
 }
 
+/* whether the token s[0:len] is a label: it starts with the prefix (never in words_only) */
+static inline int label_token(const ReadJob *job, const uint8_t *s, int64_t len) {
+    return !job->words_only && len >= job->prefix_len &&
+           memcmp(s, job->prefix, (size_t)job->prefix_len) == 0;
+}
+
 /* 0, or -1 when out of memory */
 int64_t read_tokens(ReadJob *job) {
     const uint8_t *p = job->text, *end = job->text + job->n;
     const int fill = job->word_off != NULL;
-    const int64_t plen = job->prefix_len;
     Table table = {NULL, 0};
     job->n_lines = job->n_words = job->n_labels = job->n_distinct = job->strings_len = 0;
     job->skipped = job->ntokens = 0;
@@ -236,22 +233,20 @@ int64_t read_tokens(ReadJob *job) {
         job->word_off[0] = job->label_off[0] = 0;
     }
     while (p < end) { /* one line */
-        int64_t k = 0, labels = 0, brk = 0;
+        int64_t k = 0, labels = 0;
         const uint8_t *q = p;
-        while (q < end) { /* its end, its tokens and labels */
-            const uint8_t c = BYTE_CLASS[*q];
-            if (c == 2 && (brk = line_break(q, end))) break;
-            if (c == 1) {
+        while (q < end && BYTE_CLASS[*q] != LINE_END) { /* its end, its tokens and labels */
+            if (BYTE_CLASS[*q] == SEPARATOR) {
                 q++;
                 continue;
             }
             const uint8_t *e = token_end(q, end);
             k++;
-            labels += e - q >= plen && memcmp(q, job->prefix, (size_t)plen) == 0;
+            labels += label_token(job, q, e - q);
             q = e;
         }
         job->ntokens += k + 1;
-        if (labels == 0) {
+        if (labels == 0 && !job->words_only) {
             job->skipped += k > 0;
         } else if (!fill) {
             job->n_words += k - labels;
@@ -259,12 +254,12 @@ int64_t read_tokens(ReadJob *job) {
             job->n_lines++;
         } else {
             for (const uint8_t *s = p; s < q;) {
-                if (BYTE_CLASS[*s] == 1) {
+                if (BYTE_CLASS[*s] == SEPARATOR) {
                     s++;
                     continue;
                 }
                 const uint8_t *e = token_end(s, q);
-                const int label = e - s >= plen && memcmp(s, job->prefix, (size_t)plen) == 0;
+                const int label = label_token(job, s, e - s);
                 const int64_t id = intern(job, &table, s, e - s, label);
                 if (id < 0) {
                     free(table.slot);
@@ -279,10 +274,97 @@ int64_t read_tokens(ReadJob *job) {
             job->word_off[job->n_lines] = job->n_words;
             job->label_off[job->n_lines] = job->n_labels;
         }
-        p = q + brk;
+        p = q + (q < end); /* past the '\n' */
     }
     free(table.slot);
     return 0;
+}
+
+/* ---- vocab_table, line_tokens: lines of plain text cut, hashed, looked up (plain_text.py) ----
+ *
+ * vocab_table puts the words 0..n-1 (word i: the bytes words[first[i]:first[i+1]]) in an
+ * open-addressing table of 2^bits slots (-1: empty; slot_of, then the next slots) keyed by
+ * fastText's hash, which it writes to hash; a word given twice keeps its last id, as a
+ * Python dict does. line_tokens cuts text into n_lines lines at '\n' and each line into
+ * tokens at ' ', '\t', '\v', '\f', '\r' (what str.split does where these are the only
+ * spaces: plain_text.py checks), and gives each token its word id (-1: not a word) and
+ * its hash; raw_len[i]: the tokens of line i. Returns the number of tokens (ids and
+ * token_hash have room for n / 2 + 1). */
+static inline int plain_space(uint8_t c) {
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* the slot of the word s[0:len] of hash h in the table, or of the empty slot that ends
+ * its probe */
+static uint64_t vocab_slot(const uint8_t *words, const int64_t *first, const uint32_t *hash,
+                           const int32_t *slot, int64_t bits, const uint8_t *s, int64_t len,
+                           uint32_t h) {
+    const uint64_t mask = (1ULL << bits) - 1;
+    uint64_t i = slot_of(h, (int)bits);
+    for (; slot[i] >= 0; i = (i + 1) & mask) {
+        const int32_t id = slot[i];
+        if (hash[id] == h && first[id + 1] - first[id] == len &&
+            memcmp(words + first[id], s, (size_t)len) == 0)
+            break;
+    }
+    return i;
+}
+
+void vocab_table(const uint8_t *words, const int64_t *first, int64_t n, uint32_t *hash,
+                 int32_t *slot, int64_t bits) {
+    memset(slot, 0xff, sizeof(int32_t) << bits);
+    for (int64_t id = 0; id < n; id++) {
+        const uint8_t *s = words + first[id];
+        const int64_t len = first[id + 1] - first[id];
+        hash[id] = fasttext_hash(s, len);
+        slot[vocab_slot(words, first, hash, slot, bits, s, len, hash[id])] = (int32_t)id;
+    }
+}
+
+int64_t line_tokens(const uint8_t *text, int64_t n, int64_t n_lines, const uint8_t *words,
+                    const int64_t *first, const uint32_t *hash, const int32_t *slot,
+                    int64_t bits, int64_t *ids, uint32_t *token_hash, int64_t *raw_len) {
+    const uint8_t *p = text, *end = text + n;
+    int64_t t = 0;
+    for (int64_t i = 0; i < n_lines; i++, p++) { /* p++: past the '\n' */
+        const int64_t t0 = t;
+        while (p < end && *p != '\n') {
+            if (plain_space(*p)) {
+                p++;
+                continue;
+            }
+            const uint8_t *s = p;
+            while (p < end && *p != '\n' && !plain_space(*p)) p++;
+            const uint32_t h = fasttext_hash(s, p - s);
+            ids[t] = slot[vocab_slot(words, first, hash, slot, bits, s, p - s, h)];
+            token_hash[t++] = h;
+        }
+        raw_len[i] = t - t0;
+    }
+    return t;
+}
+
+/* ---- pq_decode: rows rebuilt from product-quantizer codes (product_quantizer.py) ----
+ *
+ *     out[i, s * dsub + t] = table[s, codes[i, s], t] * scale[i]     (t < the width of s)
+ *
+ * table: (m, 256, dsub) float32, the last sub-space zero-padded to dsub; out: (n, d);
+ * scale: the rows' norms (-qnorm), or NULL for 1. Decoding an official .ftz (2M rows) is
+ * writing 800 MB: one pass, where numpy took a gather, a copy and a multiply. */
+void pq_decode(const uint8_t *codes, int64_t n, int64_t m, const float *table, int64_t dsub,
+               int64_t d, const float *scale, float *out) {
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *code = codes + i * m;
+        float *row = out + i * d;
+        for (int64_t s = 0; s < m; s++) {
+            const float *c = table + (s * 256 + code[s]) * dsub;
+            const int64_t width = d - s * dsub < dsub ? d - s * dsub : dsub;
+            if (scale)
+                for (int64_t t = 0; t < width; t++) row[s * dsub + t] = c[t] * scale[i];
+            else
+                memcpy(row + s * dsub, c, sizeof(float) * (size_t)width);
+        }
+    }
 }
 
 #define REAL float
@@ -503,6 +585,50 @@ int64_t SUFFIX(train_words)(WordJob *job) {
         job->local = 0;
     }
     job->last_lr = lr;
+    return 0;
+}
+
+/* ---- line_scores: the classifier's forward pass over many lines (model.py, logits) ----
+ *
+ *     h_i = sum_j weight[j] W[rows[j]]   j = offsets[i] .. offsets[i+1] - 1, in that order
+ *     out_i = O h_i  (n_out,)    or, when O is NULL,  out_i = h_i  (dim,)
+ *
+ * one pass over the lines, h in a scratch vector; a row of weight 0 (an n-gram bucket
+ * absent from a compact table) is not read. The rows of a large table are scattered in
+ * memory: the row `ahead` places on is asked for (prefetched) before it is needed, which
+ * took a third off the time on a 2M-row table. W and O may start at any byte (views into a file's
+ * bytes: fasttext_bin.py), so they are read through a type of alignment 1. The caller
+ * checks that every row lies in W. Returns 0, or -1 when h cannot be allocated. */
+typedef REAL SUFFIX(loose) __attribute__((aligned(1)));
+
+int64_t SUFFIX(line_scores)(const SUFFIX(loose) *W, const SUFFIX(loose) *O, int64_t dim,
+                            int64_t n_out, const int64_t *rows, const REAL *weight,
+                            const int64_t *offsets, int64_t n_lines, REAL *out) {
+    const int64_t ahead = 8, row_bytes = dim * (int64_t)sizeof(REAL), n_rows = offsets[n_lines];
+    REAL *h = O ? malloc(sizeof(REAL) * (size_t)dim) : NULL;
+    if (O && !h) return -1;
+    for (int64_t i = 0; i < n_lines; i++) {
+        REAL *hi = O ? h : out + i * dim;
+        memset(hi, 0, sizeof(REAL) * (size_t)dim);
+        for (int64_t j = offsets[i]; j < offsets[i + 1]; j++) {
+            if (j + ahead < n_rows)
+                for (int64_t b = 0; b < row_bytes; b += 64) /* one cache line at a time */
+                    __builtin_prefetch((const char *)(W + rows[j + ahead] * dim) + b);
+            const REAL w = weight[j];
+            const SUFFIX(loose) *x = W + rows[j] * dim;
+            if (w == 0) continue;
+#pragma omp simd
+            for (int64_t k = 0; k < dim; k++) hi[k] += w * x[k];
+        }
+        for (int64_t c = 0; O && c < n_out; c++) {
+            const SUFFIX(loose) *o = O + c * dim;
+            REAL s = 0;
+#pragma omp simd reduction(+ : s)
+            for (int64_t k = 0; k < dim; k++) s += o[k] * h[k];
+            out[i * n_out + c] = s;
+        }
+    }
+    free(h);
     return 0;
 }
 

@@ -131,13 +131,15 @@ class WordJob(ctypes.Structure):
 
 
 class ReadJob(ctypes.Structure):
-    """Mirror of ``ReadJob`` in ``sgd_kernel.c``: a training file to tokenise and count."""
+    """Mirror of ``ReadJob`` in ``sgd_kernel.c``: a training file to tokenise and count
+    (``words_only``: a word-vector corpus, no labels, every line kept)."""
 
     _fields_ = [
         ("text", ctypes.c_void_p),
         ("n", ctypes.c_int64),
         ("prefix", ctypes.c_char_p),
         ("prefix_len", ctypes.c_int64),
+        ("words_only", ctypes.c_int64),
         ("word_tok", ctypes.c_void_p),
         ("label_tok", ctypes.c_void_p),
         ("word_off", _i64),
@@ -190,6 +192,28 @@ class Kernel:
         self._read = lib.read_tokens
         self._read.argtypes = [ctypes.POINTER(ReadJob)]
         self._read.restype = ctypes.c_int64
+        self._scores = {}  # line_scores: the classifier's forward pass, per weight dtype
+        for suffix, dtype in (("f32", np.float32), ("f64", np.float64)):
+            fn = getattr(lib, f"line_scores_{suffix}")
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, _i64,
+                           ctypes.c_void_p, _i64, ctypes.c_int64, ctypes.c_void_p]  # fmt: skip
+            fn.restype = ctypes.c_int64
+            self._scores[np.dtype(dtype)] = fn
+        # plain_text.py calls these two: a vocabulary's hash table, lines looked up in it
+        self.vocab_table = lib.vocab_table
+        self.vocab_table.argtypes = [ctypes.c_void_p, _i64, ctypes.c_int64, ctypes.c_void_p,
+                                     ctypes.c_void_p, ctypes.c_int64]  # fmt: skip
+        self.vocab_table.restype = None
+        self.line_tokens = lib.line_tokens
+        self.line_tokens.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64,
+                                     ctypes.c_void_p, _i64, ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_int64, _i64, ctypes.c_void_p, _i64]  # fmt: skip
+        self.line_tokens.restype = ctypes.c_int64
+        self.pq_decode = lib.pq_decode  # product_quantizer.py: rows from their codes
+        self.pq_decode.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                                   ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                                   ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
+        self.pq_decode.restype = None
 
     def _call(self, name: str, job: Any, dtype: Any) -> None:
         fn = self._fns.get((name, np.dtype(dtype)))
@@ -211,6 +235,47 @@ class Kernel:
         """
         if self._read(ctypes.byref(job)) != 0:
             raise MemoryError("out of memory reading the tokens of a training file")
+
+    def line_scores(
+        self, table: np.ndarray, output: np.ndarray | None, rows: np.ndarray,
+        weight: np.ndarray, offsets: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """``line_scores`` of ``sgd_kernel.c``: per line ``i``, ``h_i = sum_j weight[j]
+        table[rows[j]]`` over ``j`` in ``offsets[i]:offsets[i+1]`` (in order), then
+        ``output @ h_i``, or ``h_i`` itself when ``output`` is None.
+
+        Args:
+            table: (N, d) float32 or float64, C-contiguous.
+            output: (n_out, d) of the same dtype, or None.
+            rows: int64 (R,), each in ``[0, N)``.
+            weight: (R,) of the table's dtype.
+            offsets: int64 (L + 1,), from 0 to R, non-decreasing.
+
+        Returns:
+            (L, n_out), or (L, d) without ``output``, of the table's dtype.
+        """
+        dtype = table.dtype
+        fn = self._scores.get(dtype)
+        if fn is None or table.ndim != 2:
+            raise ValueError(f"line_scores takes a 2-d float32 or float64 table, not "
+                             f"{table.ndim}-d {dtype}")  # fmt: skip
+        n_rows, dim = table.shape
+        width = dim if output is None else output.shape[0]
+        if output is not None and output.shape != (width, dim):
+            raise ValueError(f"output {output.shape} does not fit a table of width {dim}")
+        n = len(rows)
+        if len(weight) != n or offsets[0] != 0 or offsets[-1] != n or (np.diff(offsets) < 0).any():
+            raise ValueError("weight must have one value per row and offsets go from 0 to "
+                             f"{n}, non-decreasing")  # fmt: skip
+        if n and (rows.min() < 0 or rows.max() >= n_rows):
+            raise ValueError(f"rows must lie in [0, {n_rows})")
+        out = np.empty((len(offsets) - 1, width), dtype)
+        status = fn(pointer(table, dtype), pointer(output, dtype), dim, width,
+                    pointer(rows, np.int64), pointer(weight, dtype),
+                    pointer(offsets, np.int64), len(offsets) - 1, pointer(out, dtype))  # fmt: skip
+        if status != 0:
+            raise MemoryError("out of memory scoring lines")
+        return out
 
 
 _loaded: Kernel | None = None

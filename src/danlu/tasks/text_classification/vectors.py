@@ -311,7 +311,7 @@ def with_matrices(
     args = {k: v for k, v in model.args.items() if k not in ("quantized", "qnorm", "qout")}
     return dataclasses.replace(
         model, input=inp, output=out[:-1] if model.loss == "hs" else out, args=args,
-        ngram_buckets=buckets, packed={}, _bucket_rows=None, _projected=None,
+        ngram_buckets=buckets, packed={}, _bucket_rows=None, _projected=None, _scored=0,
     )  # fmt: skip
 
 
