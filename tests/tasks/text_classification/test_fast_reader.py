@@ -1,4 +1,5 @@
-"""The compiled reader gives the Python path's dictionary and examples, array for array."""
+"""The compiled reader gives the Python path's dictionary and examples, array for array;
+and, for cbow and skipgram (``words_only``), the Python path's dictionary and WordData."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from danlu.errors import DataError, UsageError
-from danlu.tasks.text_classification.config import SupervisedConfig
+from danlu.tasks.text_classification.config import CbowConfig, SkipgramConfig, SupervisedConfig
 from danlu.tasks.text_classification.data import LabeledCorpus, read_labeled_file
 from danlu.tasks.text_classification.dictionary import Dictionary
 from danlu.tasks.text_classification.examples import Examples, _distinct
@@ -24,6 +25,8 @@ from danlu.tasks.text_classification.fast_reader import (
 )
 from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
 from danlu.tasks.text_classification.train import train_supervised_corpus
+from danlu.tasks.text_classification.unsupervised import read_word_data, train_word_vectors
+from danlu.tasks.text_classification.word_engine import WordData
 
 KERNEL = load()
 pytestmark = pytest.mark.skipif(KERNEL is None, reason=f"no kernel: {unavailable_reason()}")
@@ -58,15 +61,17 @@ EDGE_CASES = [
         "  __label__a   x\t\ty  \n\t__label__b x \t \n__label__a  y   \n",
     ),
     (
-        "\\v \\f \\r \\r\\n end lines as str.splitlines does",
-        "__label__a x\vy\f__label__b z\r__label__a x\r\n__label__b y\r\r\n\n",
+        "\\v \\f \\r separate tokens, only \\n ends a line (fastText's rule), \\r\\n too",
+        "__label__a x\vy\f__label__b z\r__label__a x\r\n__label__b y\r\r\n\n\r\v\f\n",
     ),
+    ("a label after \\r, \\v or \\f is on the same line", "x\r__label__a y\vz\f__label__b\n"),
     ("NUL separates tokens", "__label__a x\0y\0\0z\n__label__b\0x y\n"),
     (
-        "\\x1c-\\x1e, U+0085, U+2028, U+2029 end lines; \\x1f, U+00A0, U+3000 do not",
+        "\\x1c-\\x1f, U+0085, U+00A0, U+2028, U+2029, U+3000 are part of tokens",
         "__label__a x\x1cy __label__b\x1dz\x1e__label__a \x85w\u2028__label__b v\u2029"
-        "__label__a a\x1fb c\xa0d e\u3000f\n__label__a a\x1fb\n",
+        "__label__a a\x1fb c\xa0d e\u3000f\n__label__a a\x1fb\n\x1c\n\u2028 __label__c\n",
     ),
+    ("a label prefix after \\x1c is inside a word", "__label__a \x1c__label__b x\n"),
     (
         "non-ASCII words",
         "__label__体育 中国 队 赢 了 中国\n__label__财经 股市 涨 了\n__label__é café naïve café\n",
@@ -150,9 +155,10 @@ def test_other_label_prefixes_read_the_same(tmp_path: Path, prefix: str) -> None
     _assert_same(path, prefix)
 
 
+# the characters fastText and str.splitlines disagree on are all here (\r ... U+2029)
 ALPHABET = ["a", "b", "é", "中", "__label__x", "__label__y", "</s>", "_", " ", " ", "  ", "\t",
-            "\n", "\n", "\r", "\r\n", "\v", "\f", "\0", "\x1c", "\x1f", "\x85", "\u2028",
-            "\xa0", "\u3000"]  # fmt: skip
+            "\n", "\n", "\r", "\r\n", "\v", "\f", "\0", "\x1c", "\x1d", "\x1e", "\x1f",
+            "\x85", "\u2028", "\u2029", "\xa0", "\u3000"]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
@@ -244,3 +250,84 @@ def test_the_distinct_buckets_are_numpys_unique(n: int, size: int) -> None:
     for got, want in zip(_distinct(values, size), np.unique(values, return_inverse=True),
                          strict=True):  # fmt: skip
         assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+# ---------------------------------------------------------------- word-vector corpora
+WORD_SETTINGS: list[dict[str, Any]] = [
+    {"min_count": 1, "maxn": 0},
+    {"min_count": 2, "minn": 2, "maxn": 4, "bucket": 97},
+    {"min_count": 1, "minn": 1, "maxn": 3, "bucket": 1000},
+]
+WORD_ARRAYS = ("tokens", "line_off", "sub_off", "sub_rows", "buckets", "keep")
+
+
+def _word_data(path: Path, compiled: bool, **kw: Any) -> tuple[Dictionary, WordData]:
+    return read_word_data(SkipgramConfig(input=str(path), output="", **kw),
+                          KERNEL if compiled else None)  # fmt: skip
+
+
+def _assert_same_word_data(path: Path, **kw: Any) -> None:
+    """Both readers give the same dictionary and encoded corpus, or the same error."""
+    try:
+        want = _word_data(path, False, **kw)
+    except UsageError as err:  # fewer than two words: the compiled path says the same
+        with pytest.raises(UsageError, match="^" + re.escape(str(err)) + "$"):
+            _word_data(path, True, **kw)
+        return
+    got = _word_data(path, True, **kw)
+    assert got[0] == want[0] and got[1].ntokens == want[1].ntokens
+    for name in WORD_ARRAYS:
+        a, b = getattr(got[1], name), getattr(want[1], name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+@pytest.mark.parametrize("setting", WORD_SETTINGS, ids=lambda s: ",".join(map(str, s.items())))
+@pytest.mark.parametrize("text", [t for _, t in EDGE_CASES], ids=[n for n, _ in EDGE_CASES])
+def test_word_corpora_read_the_same(tmp_path: Path, text: str, setting: dict[str, Any]) -> None:
+    """Every token is a word (``__label__x`` too) and every line counts, an empty one too."""
+    path = tmp_path / "text.txt"
+    path.write_bytes((text + "\n" + text.replace("__label__", "")).encode("utf-8"))
+    _assert_same_word_data(path, **setting)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(st.sampled_from(ALPHABET), max_size=60),
+       setting=st.sampled_from(WORD_SETTINGS))  # fmt: skip
+def test_random_word_corpora_read_the_same(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[str], setting: dict[str, Any]
+) -> None:
+    path = tmp_path_factory.getbasetemp() / "random_text.txt"
+    path.write_bytes("".join(pieces).encode("utf-8"))
+    _assert_same_word_data(path, **setting)
+
+
+def test_a_word_corpus_not_utf8_is_the_same_error(tmp_path: Path) -> None:
+    path = tmp_path / "text.txt"
+    path.write_bytes(b"a b c\nd \xe4\xb8 e\n")
+    errors = []
+    for compiled in (False, True):
+        with pytest.raises(DataError) as err:
+            _word_data(path, compiled, min_count=1)
+        errors.append(str(err.value))
+    assert errors[0] == errors[1] and ":2:" in errors[0]
+
+
+@pytest.mark.parametrize("make", [SkipgramConfig, CbowConfig])
+def test_word_vectors_from_either_reading_are_bit_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: type
+) -> None:
+    """-thread 1 is reproducible: the same corpus gives the same vectors, bit for bit."""
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(30)] + ["中文", "é", "a\x1cb"]
+    text = "".join(" ".join(rng.choice(words, 1 + i % 9)) + "\r\v\n"[i % 3] for i in range(400))
+    path = tmp_path / "text.txt"
+    path.write_bytes(text.encode("utf-8"))
+    cfg = make(input=str(path), output="", dim=8, epoch=2, min_count=2, bucket=500, minn=2,
+               maxn=3, thread=1, seed=3, verbose=0)  # fmt: skip
+    got = train_word_vectors(cfg)
+    monkeypatch.setattr("danlu.tasks.text_classification.unsupervised.read_tokenized",
+                        lambda *args, **kw: None)  # fmt: skip
+    want = train_word_vectors(cfg)
+    assert got.dictionary == want.dictionary
+    assert np.array_equal(got.ngram_buckets, want.ngram_buckets)
+    assert np.array_equal(got.input, want.input) and np.array_equal(got.output, want.output)

@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from danlu.tasks.text_classification.dictionary import EOS, Dictionary, char_ngram_buckets
-from danlu.tasks.text_classification.hashing import fnv1a32, fnv1a32_many, word_ngram_buckets
+from danlu.tasks.text_classification.hashing import (
+    char_ngram_buckets_many,
+    fnv1a32,
+    fnv1a32_many,
+    word_ngram_buckets,
+)
 
 # Published FNV-1a 32-bit test vectors (ASCII: the quirk does not apply):
 # "" -> 0x811c9dc5, "a" -> 0xe40c292c, "foobar" -> 0xbf9cf968.
@@ -42,6 +47,36 @@ def test_non_ascii_bytes_are_sign_extended() -> None:
 @given(st.lists(st.text(max_size=12), max_size=20))
 def test_vectorized_hash_equals_reference(tokens: list[str]) -> None:
     assert fnv1a32_many(tokens).tolist() == [fnv1a32(t) for t in tokens]
+
+
+# characters of 1 to 4 UTF-8 bytes, the boundaries themselves, separators fastText keeps
+CHARS = st.sampled_from(["a", "b", "é", "中", "\U0001f600", "<", ">", "\x1c", "\u2028", "\x85"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.lists(CHARS, min_size=1, max_size=9).map("".join), max_size=25),
+       minn=st.integers(0, 4), maxn=st.integers(0, 7),
+       bucket=st.sampled_from([1, 7, 1000, 2_000_000]))  # fmt: skip
+def test_vectorized_char_ngram_buckets_equal_reference(
+    words: list[str], minn: int, maxn: int, bucket: int
+) -> None:
+    """fastText's order (by start, then length) and buckets, word by word."""
+    got, offsets = char_ngram_buckets_many(words, minn, maxn, bucket)
+    assert got.dtype == offsets.dtype == np.int64 and len(offsets) == len(words) + 1
+    assert [got[a:b].tolist() for a, b in itertools.pairwise(offsets.tolist())] == [
+        char_ngram_buckets(w, minn, maxn, bucket) for w in words
+    ]
+
+
+def test_vectorized_char_ngram_buckets_of_many_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words in several chunks give the buckets of one."""
+    words = [f"w{i}中{i % 7}" for i in range(50)]
+    want = char_ngram_buckets_many(words, 2, 5, 10_007)
+    monkeypatch.setattr("danlu.tasks.text_classification.hashing._CHUNK", 7)
+    got = char_ngram_buckets_many(words, 2, 5, 10_007)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    with pytest.raises(ValueError, match="bucket must be >= 1"):
+        char_ngram_buckets_many(words, 2, 5, 0)
 
 
 def test_word_bigram_bucket_by_hand() -> None:

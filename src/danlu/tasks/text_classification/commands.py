@@ -88,7 +88,7 @@ def _test_label(cfg: TestConfig) -> int:
 def _predict_with(with_prob: bool):
     def run(cfg: PredictConfig) -> int:
         from danlu.io.text import stdin_batches
-        from danlu.tasks.text_classification.data import read_text
+        from danlu.tasks.text_classification.data import read_text_lines
         from danlu.tasks.text_classification.load import load_model
         from danlu.tasks.text_classification.predict import BATCH, file_batches, predict_stream
 
@@ -96,7 +96,7 @@ def _predict_with(with_prob: bool):
         if cfg.file == "-":  # batches of what has arrived: a pipe full, or a typed line
             batches = stdin_batches(BATCH)
         else:
-            batches = file_batches(read_text(cfg.file).splitlines())
+            batches = file_batches(read_text_lines(cfg.file))
         predict_stream(model, batches, cfg.k, cfg.threshold, with_prob)
         return 0
 

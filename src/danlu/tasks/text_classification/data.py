@@ -6,9 +6,16 @@ Lines without a label are skipped and counted (as fastText does); a byte sequenc
 not UTF-8 is reported with the file and line. Training reads whitespace-tokenized files
 with the compiled reader of :mod:`fast_reader` instead, which reads them the same (tested).
 
+Lines are fastText's (``Dictionary::readWord``): a line ends at ``\\n`` only
+(:data:`LINE_END`, :func:`text_lines`), not where ``str.splitlines`` would also cut it
+(``\\r``, ``\\v``, ``\\f``, ``\\x1c``-``\\x1e``, U+0085, U+2028, U+2029); a final newline
+starts no line. ``__label__a x\\ry\\v__label__b z`` is one line: words ``x y z``, labels
+``a`` and ``b``; a CRLF file reads as an LF file (``\\r`` separates tokens).
+
 Tokenizers:
     whitespace: fastText's rule: tokens are separated by space, tab, ``\\v``, ``\\f``, ``\\r``
-        and NUL (other Unicode spaces, such as U+3000, stay inside tokens).
+        and NUL (:data:`TOKEN_SEPARATORS`); every other character, ``\\x1c`` or U+2028 or
+        U+3000 too, is part of a token.
     char: every character is a token (raw Chinese needs no segmentation); a run of
         whitespace inside the text is one ``▁`` token: spaces in Chinese titles mark
         phrase boundaries (a TextCNN on THUCNews titles gains about 0.7 points with them).
@@ -34,6 +41,8 @@ from danlu.errors import DataError, UsageError
 from danlu.tasks.text_classification.config import TOKENIZERS
 
 __all__ = [
+    "LINE_END",
+    "TOKEN_SEPARATORS",
     "LabeledCorpus",
     "ascii_spaces",
     "get_tokenizer",
@@ -42,13 +51,38 @@ __all__ = [
     "paused_gc",
     "read_labeled_file",
     "read_text",
+    "read_text_lines",
     "require_file",
+    "text_lines",
     "unsegmented_chinese",
     "whitespace_tokens",
 ]
 
-_FASTTEXT_SPACE = re.compile(r"[ \t\v\f\r\0]+")
-_NON_ASCII_SPACE = re.compile(r"[^\S \t\v\f\r\n]")  # Unicode spaces str.split() would cut at
+LINE_END = "\n"  # fastText ends a line here only (sgd_kernel.c: BYTE_CLASS, LINE_END)
+TOKEN_SEPARATORS = " \t\v\f\r\0"  # and separates tokens at these (BYTE_CLASS, SEPARATOR)
+_FASTTEXT_SPACE = re.compile(f"[{re.escape(TOKEN_SEPARATORS)}]+")
+# the characters str.split() cuts at that fastText does not (U+0085, U+3000, \x1c, ...)
+_NON_ASCII_SPACE = re.compile(f"[^\\S{re.escape(TOKEN_SEPARATORS + LINE_END)}]")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of ``text`` as fastText reads them: cut at :data:`LINE_END` only; a final
+    newline starts no line.
+
+    Example:
+        >>> text_lines("__label__a x\\ry\\v__label__b z\\u2028w\\nsecond\\n")
+        ['__label__a x\\ry\\x0b__label__b z\\u2028w', 'second']
+    """
+    lines = text.split(LINE_END)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def read_text_lines(path: str | Path) -> list[str]:
+    """:func:`text_lines` of the file ``path`` (:func:`read_text`): what ``danlu predict
+    FILE`` answers, one line each."""
+    return text_lines(read_text(path))
 
 
 def whitespace_tokens(text: str) -> list[str]:
@@ -181,7 +215,7 @@ def unsegmented_chinese(
     with open(path, "rb") as f:
         head = f.read(1 << 20).decode("utf-8", errors="replace")
     lines = [[t for t in line.split() if not t.startswith(label_prefix)]
-             for line in head.splitlines()[:sample]]  # fmt: skip
+             for line in text_lines(head)[:sample]]  # fmt: skip
     lines = [tokens for tokens in lines if tokens]
     # per line: its first token of UNSEGMENTED_HAN Han characters or more, or None
     long = [next((t for t in ts if len(_HAN.findall(t)) >= UNSEGMENTED_HAN), None) for ts in lines]
@@ -199,7 +233,7 @@ def read_vec(path: str | Path, dim: int) -> tuple[list[str], np.ndarray]:
         UsageError: a bad header, or a ``DIM`` other than ``dim`` (it names ``-dim``).
         DataError: a line that is not a word and ``DIM`` numbers (file, line).
     """
-    lines = read_text(path).splitlines()
+    lines = read_text_lines(path)  # a word may hold \x1c or U+2028: cut at \n only
     try:
         n, file_dim = (int(x) for x in lines[0].split())
     except (ValueError, IndexError):
@@ -248,7 +282,7 @@ def read_labeled_file(
 ) -> LabeledCorpus:
     """Read a fastText training/test file (see the module docstring)."""
     text = read_text(path)
-    return parse_lines(text.splitlines(), label_prefix, tokenizer, ascii_spaces(text))
+    return parse_lines(text_lines(text), label_prefix, tokenizer, ascii_spaces(text))
 
 
 def ascii_spaces(text: str) -> bool:

@@ -22,13 +22,13 @@ def _fasttext_sentiment(out: Path, device: str) -> dict[str, Any]:
     from danlu.config import config_to_dict
     from danlu.io import write_json
     from danlu.tasks.text_classification.config import SupervisedConfig
-    from danlu.tasks.text_classification.data import parse_lines
+    from danlu.tasks.text_classification.data import parse_lines, read_text_lines
     from danlu.tasks.text_classification.predict import evaluate
     from danlu.tasks.text_classification.train import train_supervised_corpus
     from danlu.train.run_log import RunLog, plot_curves
 
     path = sample_path("sentiment_zh.txt")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text_lines(path)  # fastText's lines, as `danlu supervised` reads the file
     train = parse_lines(lines[:4000], tokenizer="char")
     held_out = parse_lines(lines[4000:], tokenizer="char")
     cfg = SupervisedConfig(

@@ -5,8 +5,9 @@ spend their time on Python strings: a list per line, a string per token, a dict 
 token (0.4 s for the 531,000 tokens of 45,000 THUCNews titles cut by jieba, longer than
 five epochs of training). With ``-tokenizer whitespace`` the compiled kernel
 (``read_tokens`` in ``sgd_kernel.c``) reads the file's bytes instead: it cuts lines and
-tokens as :mod:`data` does and interns every distinct token in a hash table. Python then
-decodes only the distinct tokens (58,000 there) and works on their ids with numpy::
+tokens as :mod:`data` does (fastText's rule: lines end at ``\\n`` only) and interns every
+distinct token in a hash table. Python then decodes only the distinct tokens (58,000
+there) and works on their ids with numpy::
 
     word_tok (W,)  distinct id of each word of the labelled lines, lines concatenated
     strings, counts, is_label, hashes (D,)  per distinct token, in order of first sight
@@ -15,7 +16,8 @@ decodes only the distinct tokens (58,000 there) and works on their ids with nump
 
 The dictionary and the examples are the Python path's, array for array (tested, on random
 files too). That path stays for the other tokenizers, for ``-engine numpy`` and where the
-kernel does not build.
+kernel does not build. ``words_only=True`` reads the corpus of ``danlu skipgram|cbow``
+(:mod:`unsupervised`): every token is a word, every line is kept.
 
 Example:
     >>> corpus = read_corpus("train.txt")  # doctest: +SKIP
@@ -86,16 +88,20 @@ class TokenizedCorpus:
         self._built = (dictionary, row)
         return dictionary
 
-    def encode(self, dictionary: Dictionary) -> tuple[np.ndarray, ...]:
-        """What :class:`examples.Examples` needs: (label ids int64 (N,) with -1 for labels
-        ``dictionary`` lacks, labels per line (L,), rows, offsets (L + 1,), words per line
-        (L,)); rows and offsets are :meth:`Dictionary.encode`'s."""
+    def word_rows(self, dictionary: Dictionary) -> np.ndarray:
+        """The row int64 (W,) of every word of the lines in ``dictionary`` (-1: not in it)."""
         if self._built is not None and self._built[0] is dictionary:
             row = self._built[1]
         else:  # another dictionary (a model retrained, -pretrainedVectors' words added)
             row = dictionary.word_ids(self.strings)
+        return row[self.word_tok]
+
+    def encode(self, dictionary: Dictionary) -> tuple[np.ndarray, ...]:
+        """What :class:`examples.Examples` needs: (label ids int64 (N,) with -1 for labels
+        ``dictionary`` lacks, labels per line (L,), rows, offsets (L + 1,), words per line
+        (L,)); rows and offsets are :meth:`Dictionary.encode`'s."""
         n_words = np.diff(self.word_off)
-        rows, offsets = dictionary.encode_ids(row[self.word_tok], n_words, _Words(self))
+        rows, offsets = dictionary.encode_ids(self.word_rows(dictionary), n_words, _Words(self))
         index = {label: i for i, label in enumerate(dictionary.labels)}
         label_id = np.full(len(self.strings), -1, np.int64)
         for i in np.flatnonzero(self.is_label).tolist():
@@ -133,14 +139,19 @@ def read_corpus(
 
 
 def read_tokenized(
-    path: str | Path, kernel: Kernel, label_prefix: str = "__label__"
+    path: str | Path, kernel: Kernel, label_prefix: str = "__label__", words_only: bool = False
 ) -> TokenizedCorpus | None:
     """The file ``path`` read by ``kernel``; None when it is not UTF-8 (the Python path
-    names the line)."""
+    names the line) or too large for int32 ids.
+
+    ``words_only``: no token is a label and every line is kept, an empty one too (a
+    word-vector corpus: :func:`unsupervised.read_lines` reads the same lines).
+    """
     raw = require_file(path).read_bytes()
     text = np.frombuffer(raw, np.uint8)
     prefix = label_prefix.encode("utf-8")
-    job = ReadJob(text=text.ctypes.data, n=len(raw), prefix=prefix, prefix_len=len(prefix))
+    job = ReadJob(text=text.ctypes.data, n=len(raw), prefix=prefix, prefix_len=len(prefix),
+                  words_only=int(words_only))  # fmt: skip
     kernel.read_tokens(job)  # counts only: the sizes of the outputs
     kept = job.n_words + job.n_labels
     if kept >= 2**31:  # ids are int32
@@ -158,8 +169,8 @@ def read_tokenized(
     job.first = pointer(first, i64)
     kernel.read_tokens(job)
     try:
-        # every byte of a labelled line is in a distinct token or a separator (ASCII or a
-        # whole line break): decoding the distinct tokens checks those lines
+        # every byte of a kept line is in a distinct token or an ASCII separator: decoding
+        # the distinct tokens checks those lines
         names = strings[: job.strings_len].tobytes().decode("utf-8").split("\n")[:-1]
         if job.skipped:  # the lines without a label are not among them
             raw.decode("utf-8")

@@ -25,12 +25,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["NGRAM_PRIME", "fnv1a32", "fnv1a32_many", "word_ngram_buckets"]
+__all__ = [
+    "NGRAM_PRIME",
+    "char_ngram_buckets_many",
+    "fnv1a32",
+    "fnv1a32_many",
+    "word_ngram_buckets",
+]
 
 FNV_OFFSET = 2166136261
 FNV_PRIME = 16777619
 NGRAM_PRIME = 116049371
 _MASK32 = 0xFFFFFFFF
+_CHUNK = 1 << 14  # words per step of char_ngram_buckets_many: bounds its (chars, maxn) arrays
 
 
 def fnv1a32(token: str) -> int:
@@ -118,3 +125,76 @@ def word_ngram_buckets(
     if not ids:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(ids), np.concatenate(lines)
+
+
+def char_ngram_buckets_many(
+    words: Sequence[str], minn: int, maxn: int, bucket: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`dictionary.char_ngram_buckets` of many words at once, vectorized over words.
+
+    fastText's ``computeSubwords`` on the UTF-8 bytes of ``<word>``: a character is a byte
+    that is not a continuation byte (``10xxxxxx``) and the continuation bytes after it; the
+    n-grams of ``minn..maxn`` characters come by start, then length, without the
+    one-character ``<`` and ``>``; each is stored as ``fnv1a32(n-gram) % bucket``. FNV-1a
+    reads bytes left to right, so the hash of an (n+1)-gram continues its n-gram's: all
+    starts of all words advance together, one character per step.
+
+    Args:
+        words: N strings.
+        minn, maxn: the n-gram lengths in characters (``maxn <= 0``: none).
+        bucket: number of hash buckets (>= 1).
+
+    Returns:
+        (buckets int64 (G,), offsets int64 (N + 1,)): word ``i``'s n-grams are
+        ``buckets[offsets[i]:offsets[i+1]]``.
+
+    Example:
+        >>> b, off = char_ngram_buckets_many(["ab", "中"], 3, 3, 1000)
+        >>> b.tolist(), off.tolist()
+        ([508, 756, 616], [0, 2, 3])
+    """
+    if maxn > 0 and bucket < 1:
+        raise ValueError(f"bucket must be >= 1 with char n-grams, got {bucket}")
+    parts = [_char_ngram_chunk(words[i : i + _CHUNK], minn, maxn, bucket)
+             for i in range(0, len(words), _CHUNK)]  # fmt: skip
+    offsets = np.zeros(len(words) + 1, np.int64)
+    if not parts:
+        return np.zeros(0, np.int64), offsets
+    np.cumsum(np.concatenate([sizes for _, sizes in parts]), out=offsets[1:])
+    return np.concatenate([b for b, _ in parts]), offsets
+
+
+def _char_ngram_chunk(
+    words: Sequence[str], minn: int, maxn: int, bucket: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(buckets (G,), n-grams per word (N,)) of :func:`char_ngram_buckets_many`."""
+    encoded = [w.encode("utf-8") for w in words]
+    n = len(encoded)
+    if maxn <= 0 or n == 0:
+        return np.zeros(0, np.int64), np.zeros(n, np.int64)
+    raw = np.frombuffer(b"<" + b"><".join(encoded) + b">", np.uint8)
+    starts = np.flatnonzero((raw & 0xC0) != 0x80)  # (C,) first byte of each character
+    char_len = np.diff(np.append(starts, len(raw)))
+    word = np.repeat(np.arange(n), np.fromiter(map(len, encoded), np.int64, n) + 2)[starts]
+    n_chars = np.bincount(word, minlength=n)
+    pos = np.arange(len(starts)) - (np.cumsum(n_chars) - n_chars)[word]  # in its word
+    left = n_chars[word] - pos  # characters from this one to the word's end
+    signed = raw.view(np.int8).astype(np.int32).view(np.uint32)  # fastText's signed char
+    h = np.full(len(starts), FNV_OFFSET, np.uint32)
+    prime = np.uint32(FNV_PRIME)
+    grams = np.zeros((len(starts), maxn), np.int64)  # [start, length - 1]: its bucket
+    kept = np.zeros((len(starts), maxn), bool)
+    alive = np.arange(len(starts))  # the starts whose n-gram of this length fits
+    for length in range(1, maxn + 1):
+        alive = alive[left[alive] >= length]
+        last = alive + length - 1  # the character this step appends
+        for k in range(int(char_len[last].max(initial=0))):  # its bytes (1 to 4)
+            has = char_len[last] > k
+            a = alive[has]
+            h[a] = (h[a] ^ signed[starts[last[has]] + k]) * prime
+        if length >= minn:
+            grams[alive, length - 1] = h[alive] % np.uint32(bucket)
+            # the one-character n-grams '<' and '>' are left out
+            kept[alive, length - 1] = (length > 1) | ((pos[alive] > 0) & (left[alive] > 1))
+    per_word = np.bincount(word, weights=kept.sum(axis=1), minlength=n).astype(np.int64)
+    return grams[kept], per_word

@@ -1,6 +1,9 @@
 """``danlu skipgram|cbow`` and ``fasttext.train_unsupervised``: fastText's word vectors.
 
-Read the text (fastText's tokens: split at spaces, a ``</s>`` ending each line), keep the
+Read the text (fastText's lines and tokens, :mod:`data`: lines end at ``\\n``, tokens are
+split at space, tab, ``\\v``, ``\\f``, ``\\r`` and NUL, a ``</s>`` ends each line; by the
+compiled reader, :func:`fast_reader.read_tokenized`, where the kernel builds, else in
+Python: the same corpus, tested), keep the
 words seen ``-minCount`` times (most frequent first), then ``-epoch`` passes of the
 compiled step (:mod:`word_engine`; numpy's where it does not build, :mod:`word_numpy`),
 ``-thread`` Hogwild threads each on its part of the lines. The weights start as
@@ -29,34 +32,65 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from danlu.errors import UsageError
 from danlu.tasks.text_classification.config import UnsupervisedConfig
-from danlu.tasks.text_classification.data import paused_gc, read_text, whitespace_tokens
+from danlu.tasks.text_classification.data import paused_gc, read_text_lines, whitespace_tokens
 from danlu.tasks.text_classification.dictionary import Dictionary
+from danlu.tasks.text_classification.fast_reader import read_tokenized
 from danlu.tasks.text_classification.model import FastTextModel
-from danlu.tasks.text_classification.sgd_kernel import load, unavailable_reason
+from danlu.tasks.text_classification.sgd_kernel import Kernel, load, unavailable_reason
 from danlu.tasks.text_classification.train import run_epoch, uniform_rows
 from danlu.tasks.text_classification.word_engine import WordData, WordEngine
 from danlu.tasks.text_classification.word_numpy import NumpyWordEngine
 from danlu.tasks.text_classification.workers import MIN_TOKENS_PER_WORKER, Threads, n_workers
 
-__all__ = ["read_lines", "train_word_vectors"]
+__all__ = ["read_lines", "read_word_data", "train_word_vectors"]
 
 Log = Callable[[str], None]
 
 
 def read_lines(path: str) -> list[list[str]]:
     """The tokens of each line of ``path`` (fastText's: lines end at ``\\n`` only; a final
-    newline starts no line)."""
-    text = read_text(path)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [whitespace_tokens(line) for line in lines]
+    newline starts no line: :func:`data.text_lines`)."""
+    return [whitespace_tokens(line) for line in read_text_lines(path)]
+
+
+def read_word_data(
+    cfg: UnsupervisedConfig, kernel: Kernel | None = None
+) -> tuple[Dictionary, WordData]:
+    """The dictionary and the encoded corpus of ``cfg.input``: by ``kernel``'s reader
+    (``read_tokens``), or in Python (:func:`read_lines`) without a kernel or where that
+    reader does not apply (a file not UTF-8: Python names the line); the same either way.
+
+    Raises:
+        UsageError: fewer than two words seen ``-minCount`` times.
+    """
+    settings = {"bucket": cfg.bucket, "minn": cfg.minn, "maxn": cfg.maxn}
+    corpus = None if kernel is None else read_tokenized(cfg.input, kernel, words_only=True)
+    with paused_gc():  # counting and encoding make no cycles; see data.paused_gc
+        if corpus is not None:
+            ntokens = corpus.ntokens  # every token, </s> included
+            d = corpus.dictionary(cfg.min_count, require_labels=False, **settings)
+            ids, raw_len = corpus.word_rows(d), np.diff(corpus.word_off)
+        else:
+            lines = read_lines(cfg.input)
+            ntokens = sum(map(len, lines)) + len(lines)
+            d = Dictionary.build(lines, [], cfg.min_count, require_labels=False, **settings)
+            ids = d.word_ids(list(chain.from_iterable(lines)))
+            raw_len = np.fromiter(map(len, lines), np.int64, len(lines))
+            del lines
+        if d.nwords < 2:
+            raise UsageError(
+                f"{cfg.input}: {d.nwords} word(s) (</s> included) seen at least -minCount "
+                f"{cfg.min_count} times in {ntokens:,} tokens; word vectors need two or more: "
+                "give more text or lower -minCount"
+            )
+        return d, WordData.from_ids(d, ids, raw_len, ntokens, cfg.t)
 
 
 def train_word_vectors(
@@ -83,19 +117,8 @@ def train_word_vectors(
     kernel = load() if compiled is not False else None
     if kernel is None and compiled:
         raise UsageError(f"the compiled step does not build here: {unavailable_reason()}")
-    with paused_gc():  # counting and encoding make no cycles; see data.paused_gc
-        lines = read_lines(cfg.input)
-        ntokens = sum(map(len, lines)) + len(lines)  # every token, </s> included
-        d = Dictionary.build(lines, [], cfg.min_count, require_labels=False, bucket=cfg.bucket,
-                             minn=cfg.minn, maxn=cfg.maxn)  # fmt: skip
-        if d.nwords < 2:
-            raise UsageError(
-                f"{cfg.input}: {d.nwords} word(s) (</s> included) seen at least -minCount "
-                f"{cfg.min_count} times in {ntokens:,} tokens; word vectors need two or more: "
-                "give more text or lower -minCount"
-            )
-        data = WordData.build(d, lines, ntokens, cfg.t)
-    del lines
+    d, data = read_word_data(cfg, kernel)
+    ntokens = data.ntokens
     if log is not None:
         log(f"Read {ntokens:,} words\nNumber of words:  {d.nwords:,}\nNumber of labels: 0")
     table = np.empty((data.n_rows, cfg.dim), dtype)  # W: words, then the buckets that occur

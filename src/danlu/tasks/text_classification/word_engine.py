@@ -5,7 +5,8 @@
 - the corpus as word ids, ``</s>`` ending each line, out-of-vocabulary words dropped, lines
   cut after ``MAX_LINE_SIZE + 1`` tokens (fastText's ``getLine``);
 - each word's input rows: its own row, then its char n-grams' rows (none for ``</s>``),
-  with only the n-gram buckets that occur kept, as rows ``nwords + j``;
+  with only the n-gram buckets that occur kept, as rows ``nwords + j`` (the buckets of
+  all words at once: :func:`hashing.char_ngram_buckets_many`);
 - fastText's probability of *keeping* a token (``initTableDiscard``; kept when a uniform
   draw ``u <= p``), with ``f = count / ntokens``::
 
@@ -32,7 +33,7 @@ below ``-minCount`` too, so they read a little more than ``epoch`` passes), and 
 learning rate reaches 0 at the end of the last pass.
 
 Example:
-    >>> data = WordData.build(dictionary, lines, cfg)  # doctest: +SKIP
+    >>> data = WordData.build(dictionary, lines, ntokens, cfg.t)  # doctest: +SKIP
     >>> run = WordEngine(cfg, data, table, out, load(), workers=1)  # doctest: +SKIP
     >>> loss_sum, n, lr = run(epoch=0, w=0)  # doctest: +SKIP
 """
@@ -47,6 +48,7 @@ import numpy as np
 
 from danlu.tasks.text_classification.config import UnsupervisedConfig
 from danlu.tasks.text_classification.dictionary import EOS, Dictionary
+from danlu.tasks.text_classification.hashing import char_ngram_buckets_many
 from danlu.tasks.text_classification.huffman import HuffmanTree
 from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Kernel, WordJob, pointer
 
@@ -127,19 +129,27 @@ class WordData:
         cls, d: Dictionary, lines: Sequence[Sequence[str]], ntokens: int, t: float
     ) -> WordData:
         """Encode ``lines`` (tokens, without ``</s>``) with the dictionary ``d``."""
-        tokens, line_off = _encode_lines(d, lines)
+        raw_len = np.fromiter(map(len, lines), np.int64, len(lines))
+        return cls.from_ids(d, d.word_ids(list(chain.from_iterable(lines))), raw_len, ntokens, t)
+
+    @classmethod
+    def from_ids(
+        cls, d: Dictionary, ids: np.ndarray, raw_len: np.ndarray, ntokens: int, t: float
+    ) -> WordData:
+        """:meth:`build` of lines given as the rows of their tokens in ``d``: ``ids`` int64
+        (T,) (-1: not in ``d``), lines concatenated without ``</s>``, ``raw_len`` (L,) tokens
+        per line (what :func:`fast_reader.read_tokenized` gives, ``words_only``)."""
+        tokens, line_off = _encode_lines(d, ids, raw_len)
         sub_off, sub_rows, buckets = _subword_rows(d)
         keep = keep_probabilities(d.word_counts, ntokens, t)
         return cls(tokens, line_off, sub_off, sub_rows, buckets, keep, ntokens)
 
 
-def _encode_lines(d: Dictionary, lines: Sequence[Sequence[str]]) -> tuple[np.ndarray, ...]:
+def _encode_lines(d: Dictionary, ids: np.ndarray, raw_len: np.ndarray) -> tuple[np.ndarray, ...]:
     """(word ids (T,), line offsets (L + 1,)): ``</s>`` ends each line, unknown words are
     dropped, a line is cut after every ``MAX_LINE_SIZE + 1`` tokens."""
-    raw_len = np.fromiter(map(len, lines), np.int64, len(lines))
-    ids = d.word_ids(list(chain.from_iterable(lines)))
     ids = np.insert(ids, np.cumsum(raw_len), d.word_id(EOS))  # </s> ends every line
-    line = np.repeat(np.arange(len(lines)), raw_len + 1)
+    line = np.repeat(np.arange(len(raw_len)), raw_len + 1)
     known = ids >= 0
     ids, line = ids[known], line[known]
     # a new line where a line starts, and after every MAX_LINE_SIZE + 1 tokens of one
@@ -154,9 +164,12 @@ def _subword_rows(d: Dictionary) -> tuple[np.ndarray, ...]:
     """(offsets (W + 1,), rows, buckets (K,)): word ``v``'s input rows are
     ``rows[offsets[v]:offsets[v+1]]``, itself then its char n-grams' (``nwords + j`` for
     bucket ``buckets[j]``, only the buckets that occur, sorted)."""
-    grams = [d.subword_buckets(w) for w in d.words]
-    sizes = np.array([1 + len(g) for g in grams], np.int64)
-    gram_flat = np.fromiter(chain.from_iterable(grams), np.int64, int(sizes.sum()) - d.nwords)
+    gram_flat, gram_off = char_ngram_buckets_many(d.words, d.minn, d.maxn, d.bucket)
+    sizes = 1 + np.diff(gram_off)
+    eos = d.word_id(EOS)
+    if eos >= 0 and sizes[eos] > 1:  # </s> has no n-grams (Dictionary.subword_buckets)
+        gram_flat = np.delete(gram_flat, np.s_[gram_off[eos] : gram_off[eos + 1]])
+        sizes[eos] = 1
     buckets, inverse = np.unique(gram_flat, return_inverse=True)
     is_gram = np.ones(int(sizes.sum()), bool)
     sub_off = np.zeros(d.nwords + 1, np.int64)
