@@ -63,7 +63,7 @@ def _reference(cfg, path: Path, table: np.ndarray, n_out: int) -> tuple[np.ndarr
     tree = HuffmanTree.build(counts)
     table_neg = negatives_table(counts)
     rng = MinStd(cfg.seed)
-    total = cfg.epoch * len(data.tokens)
+    total = cfg.epoch * ntokens  # fastText: stop once epoch * ntokens tokens were read
     seen = local = 0
 
     def sub(v: int) -> list[int]:
@@ -98,8 +98,10 @@ def _reference(cfg, path: Path, table: np.ndarray, n_out: int) -> tuple[np.ndarr
         for r in rows:  # every occurrence, the whole gradient (no 1/|rows|)
             table[r] += grad
 
-    for _ in range(cfg.epoch):
+    while seen < total:  # passes; the last one stops where `total` is reached
         for i in range(len(data.line_off) - 1):
+            if seen >= total:
+                break
             lr = cfg.lr * max(0.0, 1 - seen / total)
             tokens = data.tokens[data.line_off[i] : data.line_off[i + 1]].tolist()
             line = [t for t in tokens if rng() / M <= data.keep[t]]

@@ -545,8 +545,9 @@ int64_t SUFFIX(train_words)(WordJob *job) {
     job->loss_sum = 0;
     job->n_examples = 0;
     for (int64_t i = 0; i < job->n_lines; i++) {
-        lr = job->lr * fmax(0.0, 1.0 - (double)__atomic_load_n(job->seen, __ATOMIC_RELAXED) /
-                                           job->total_tokens);
+        const double seen = (double)__atomic_load_n(job->seen, __ATOMIC_RELAXED);
+        if (seen >= job->total_tokens) break; /* fastText: stop once epoch * ntokens read */
+        lr = job->lr * fmax(0.0, 1.0 - seen / job->total_tokens);
         const int64_t *tok = job->tokens + job->line_off[i];
         const int64_t len = job->line_off[i + 1] - job->line_off[i];
         int64_t n = 0;

@@ -143,13 +143,23 @@ def train_word_vectors(
 
 def _epochs(cfg: UnsupervisedConfig, run: WordEngine, workers: int, tokens: int,
             log: Log | None) -> None:  # fmt: skip
-    """``cfg.epoch`` passes of ``run`` on ``workers`` threads; progress as fastText prints
-    it (words/sec/thread: tokens read, per second, per thread)."""
+    """Passes of ``run`` on ``workers`` threads until ``epoch * ntokens`` tokens were read
+    (fastText's rule, see :mod:`word_engine`: a little more than ``cfg.epoch`` passes, the
+    last one in part); progress as fastText prints it (words/sec/thread: tokens read, per
+    second, per thread)."""
     pool = Threads(workers, run) if workers > 1 else None
     t0 = time.perf_counter()
-    for epoch in range(cfg.epoch):
-        loss_sum, n, lr = run_epoch(pool, run, epoch, run.out)
-        if log is not None:
-            speed = (epoch + 1) * tokens / max(time.perf_counter() - t0, 1e-9) / workers
-            log(f"epoch {epoch + 1}/{cfg.epoch}  avg.loss {loss_sum / max(n, 1):.6f}  "
-                f"words/sec/thread {speed:,.0f}  lr {lr:.6f}")  # fmt: skip
+    passes = 0
+    try:
+        while run.seen[0] < run.total and tokens:
+            loss_sum, n, lr = run_epoch(pool, run, passes, run.out)
+            passes += 1
+            if log is not None:
+                seen = float(run.seen[0])
+                speed = seen / max(time.perf_counter() - t0, 1e-9) / workers
+                log(f"pass {passes}: {100 * min(seen / run.total, 1.0):5.1f}%  "
+                    f"avg.loss {loss_sum / max(n, 1):.6f}  words/sec/thread {speed:,.0f}  "
+                    f"lr {lr:.6f}")  # fmt: skip
+    finally:
+        if pool is not None:
+            pool.close()

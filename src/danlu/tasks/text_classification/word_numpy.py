@@ -37,6 +37,8 @@ class NumpyWordEngine(WordEngine):
         lr = cfg.lr * max(0.0, 1.0 - float(self.seen[0]) / self.total)
         local = self.local[w]
         for i in range(self.bounds[w], self.bounds[w + 1]):
+            if self.seen[0] >= self.total:  # fastText stops once epoch * ntokens were read
+                break
             lr = cfg.lr * max(0.0, 1.0 - float(self.seen[0]) / self.total)
             raw = tokens[off[i] : off[i + 1]].tolist()
             line = [t for t in raw if self._next() / MINSTD_M <= keep[t]]
