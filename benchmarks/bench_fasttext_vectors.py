@@ -142,8 +142,9 @@ def _overlap(a: list[set[str]], b: list[set[str]]) -> float:
     return float(np.mean([len(x & y) / K for x, y in zip(a, b, strict=True)]))
 
 
-def _agreement(runs: dict[str, list[Path]]) -> dict[str, tuple[float, int]]:
-    """Mean neighbour overlap (and the number of run pairs) per pair of tools."""
+def _agreement(runs: dict[str, list[Path]]) -> dict[str, tuple[float, float, int]]:
+    """Mean neighbour overlap, its sd over the run pairs, and their number, per pair of
+    tools."""
     loaded = {tool: [_vocabulary_vectors(p, tool) for p in paths] for tool, paths in runs.items()}
     everywhere = set.intersection(*(set(w) for models in loaded.values() for w, _ in models))
     first_words = loaded["official"][0][0]  # most frequent first
@@ -154,7 +155,12 @@ def _agreement(runs: dict[str, list[Path]]) -> dict[str, tuple[float, int]]:
         "danlu-official": list(itertools.product(nn["danlu"], nn["official"])),
         "danlu-danlu": list(itertools.combinations(nn["danlu"], 2)),
     }
-    return {k: (statistics.mean(_overlap(a, b) for a, b in v), len(v)) for k, v in pairs.items()}
+    out = {}
+    for k, v in pairs.items():  # mean, sd over the pairs (0 for one pair), number of pairs
+        values = [_overlap(a, b) for a, b in v]
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        out[k] = (statistics.mean(values), sd, len(values))
+    return out
 
 
 def _write_official_vec(bin_path: Path, vec_path: Path) -> None:
@@ -290,7 +296,8 @@ def run(quick: bool = False) -> str:
             speed_rows.append([cname, model, f"{wo:.2f}", f"{wd:.2f}", f"{wd / wo:.2f}",
                                f"{so:,}", f"{sd:,}", f"{sd / so:.2f}"])  # fmt: skip
             agree = _agreement(files)
-            agree_rows.append([cname, model, *(f"{agree[k][0]:.3f} ({agree[k][1]} pairs)" for k in
+            agree_rows.append([cname, model, *(f"{agree[k][0]:.3f} ± {agree[k][1]:.3f} "
+                                                 f"({agree[k][2]} pairs)" for k in
                                ("official-official", "danlu-official", "danlu-danlu")),
                                "yes" if agree["danlu-official"][0] >= agree["official-official"][0]
                                else "no"])  # fmt: skip
@@ -330,7 +337,8 @@ def run(quick: bool = False) -> str:
             speed_rows,
         )
         + "\n\n### Neighbour agreement (10 nearest of the 1,000 most frequent words)\n\n"
-        "Mean overlap |A ∩ B| / 10 over the words, averaged over every pair of the runs above. "
+        "Mean overlap |A ∩ B| / 10 over the words, averaged over every pair of the runs above "
+        "(± the sd over those pairs). "
         "Target: danlu-official >= official-official (two official runs with different seeds).\n\n"
         + markdown_table(
             ["corpus", "model", "official-official", "danlu-official", "danlu-danlu", "target met"],
