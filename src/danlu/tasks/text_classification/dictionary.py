@@ -29,7 +29,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from danlu.errors import UsageError
-from danlu.tasks.text_classification.hashing import fnv1a32, fnv1a32_many, word_ngram_buckets
+from danlu.tasks.text_classification.hashing import (
+    char_ngram_buckets_many,
+    fnv1a32,
+    fnv1a32_many,
+    word_ngram_buckets,
+)
 
 __all__ = ["EOS", "Dictionary", "Tokens", "char_ngram_buckets", "char_ngrams"]
 
@@ -264,10 +269,8 @@ class Dictionary:
             distinct, tok = tokens.distinct()
             distinct = [*distinct, EOS]
             tok = np.insert(tok, ends, len(distinct) - 1)
-            sub = [self._subword_rows(t, self._index.get(t, -1)) for t in distinct]
-            sizes = np.fromiter((len(x) for x in sub), np.int64, len(sub))
-            rows_flat = np.fromiter((r for x in sub for r in x), np.int64, int(sizes.sum()))
-            starts = np.cumsum(sizes) - sizes
+            rows_flat, sub_off = self.subword_rows_many(distinct)
+            sizes, starts = np.diff(sub_off), sub_off[:-1]
             occ = sizes[tok]
             total = int(occ.sum())
             begin = np.repeat(starts[tok] - (np.cumsum(occ) - occ), occ)
@@ -297,13 +300,33 @@ class Dictionary:
         ``-maxn``): :func:`char_ngrams` with this dictionary's ``minn``/``maxn``."""
         return [] if token == EOS or self.maxn <= 0 else char_ngrams(token, self.minn, self.maxn)
 
-    def subword_buckets(self, token: str) -> list[int]:
-        """Bucket ids (``fnv1a32 % bucket``) of :meth:`subword_strings`."""
-        return [] if token == EOS else char_ngram_buckets(token, self.minn, self.maxn, self.bucket)
+    def subword_rows_many(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The input rows of many tokens at once: each token's own row (when it is in the
+        vocabulary), then ``nwords + bucket`` of each of its :meth:`subword_strings` (none
+        for ``</s>`` or without ``-maxn``), hashed together by
+        :func:`hashing.char_ngram_buckets_many`.
 
-    def _subword_rows(self, token: str, wid: int) -> list[int]:
-        head = [wid] if wid >= 0 else []
-        return head + [self.nwords + g for g in self.subword_buckets(token)]
+        Returns:
+            (rows int64 (R,), offsets int64 (N + 1,)): token ``i``'s rows are
+            ``rows[offsets[i]:offsets[i+1]]``.
+        """
+        grams, gram_off = char_ngram_buckets_many(tokens, self.minn, self.maxn, self.bucket)
+        n_grams = np.diff(gram_off)
+        is_eos = np.fromiter(map(EOS.__eq__, tokens), bool, len(tokens))
+        if n_grams[is_eos].any():  # </s> has no n-grams
+            grams = grams[~np.repeat(is_eos, n_grams)]
+            n_grams[is_eos] = 0
+        wid = self.word_ids(tokens)
+        has = wid >= 0
+        offsets = np.zeros(len(tokens) + 1, np.int64)
+        np.cumsum(has + n_grams, out=offsets[1:])
+        head = offsets[:-1][has]
+        rows = np.empty(int(offsets[-1]), np.int64)
+        rows[head] = wid[has]
+        is_gram = np.ones(len(rows), bool)
+        is_gram[head] = False
+        rows[is_gram] = self.nwords + grams
+        return rows, offsets
 
     def to_metadata(self) -> dict[str, Any]:
         return {

@@ -48,7 +48,6 @@ import numpy as np
 
 from danlu.tasks.text_classification.config import UnsupervisedConfig
 from danlu.tasks.text_classification.dictionary import EOS, Dictionary
-from danlu.tasks.text_classification.hashing import char_ngram_buckets_many
 from danlu.tasks.text_classification.huffman import HuffmanTree
 from danlu.tasks.text_classification.sgd_kernel import LOSS_CODES, Kernel, WordJob, pointer
 
@@ -164,21 +163,11 @@ def _subword_rows(d: Dictionary) -> tuple[np.ndarray, ...]:
     """(offsets (W + 1,), rows, buckets (K,)): word ``v``'s input rows are
     ``rows[offsets[v]:offsets[v+1]]``, itself then its char n-grams' (``nwords + j`` for
     bucket ``buckets[j]``, only the buckets that occur, sorted)."""
-    gram_flat, gram_off = char_ngram_buckets_many(d.words, d.minn, d.maxn, d.bucket)
-    sizes = 1 + np.diff(gram_off)
-    eos = d.word_id(EOS)
-    if eos >= 0 and sizes[eos] > 1:  # </s> has no n-grams (Dictionary.subword_buckets)
-        gram_flat = np.delete(gram_flat, np.s_[gram_off[eos] : gram_off[eos + 1]])
-        sizes[eos] = 1
-    buckets, inverse = np.unique(gram_flat, return_inverse=True)
-    is_gram = np.ones(int(sizes.sum()), bool)
-    sub_off = np.zeros(d.nwords + 1, np.int64)
-    np.cumsum(sizes, out=sub_off[1:])
-    is_gram[sub_off[:-1]] = False
-    sub_rows = np.empty(int(sizes.sum()), np.int64)
-    sub_rows[sub_off[:-1]] = np.arange(d.nwords)
-    sub_rows[is_gram] = d.nwords + inverse.ravel()
-    return sub_off, sub_rows, buckets.astype(np.int64)
+    rows, sub_off = d.subword_rows_many(d.words)  # its own row, then nwords + bucket
+    gram = rows >= d.nwords
+    buckets, inverse = np.unique(rows[gram] - d.nwords, return_inverse=True)
+    rows[gram] = d.nwords + inverse.ravel()
+    return sub_off, rows, buckets.astype(np.int64)
 
 
 class WordEngine:
